@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Example app: one Custom Labels project and one model version trained from S3 manifests.
+
+The dataset bucket, manifest keys and names come from context with the defaults below, so the same app
+deploys to an account (`cdk deploy -c dataset_bucket=my-bucket`) and to the embedded local cloud.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_rekognition as rekognition
+from aws_cdk import aws_s3 as s3
+
+from constructs import Construct
+from rekognition_custom_labels import ProjectVersion, TestingData, TrainingData
+
+DEFAULTS = {
+    "stack_name": "RekognitionCustomLabelsExample",
+    "project_name": "rekcl-example-shapes",
+    "dataset_bucket": "rekcl-example-dataset",
+    "training_manifest": "manifests/train.manifest",
+    "testing_manifest": "manifests/test.manifest",
+}
+
+
+def setting(scope: Construct, name: str) -> str:
+    value = scope.node.try_get_context(name)
+    return str(value) if value is not None else DEFAULTS[name]
+
+
+class ExampleStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+
+        def context(name: str) -> str:
+            return setting(self, name)
+
+        dataset = s3.Bucket.from_bucket_name(self, "Dataset", context("dataset_bucket"))
+        project = rekognition.CfnProject(self, "Project", project_name=context("project_name"))
+
+        classifier = ProjectVersion(
+            self,
+            "Classifier",
+            project=project,
+            training_data=TrainingData.from_manifest(dataset, context("training_manifest")),
+            testing_data=TestingData.from_manifest(dataset, context("testing_manifest")),
+            version_description="Shapes classifier trained by cdk deploy",
+            tags={"team": "vision"},
+        )
+        cdk.Validations.of(classifier.output_bucket).acknowledge(
+            cdk.Acknowledgment(
+                id="AwsSolutions::AwsSolutions-S1",
+                reason="Only Rekognition training writes here, and CloudTrail records who started it; "
+                "an access-log bucket would cost more than it tells for this example",
+            )
+        )
+        cdk.Tags.of(self).add("app", "rekognition-custom-labels-example")
+
+        cdk.CfnOutput(self, "ProjectVersionArn", value=classifier.project_version_arn)
+        cdk.CfnOutput(self, "VersionName", value=classifier.version_name)
+        cdk.CfnOutput(self, "F1Score", value=classifier.f1_score)
+        cdk.CfnOutput(
+            self,
+            "EvaluationSummary",
+            value=cdk.Fn.join(
+                "/",
+                [
+                    "s3:/",
+                    classifier.evaluation_summary.bucket_name,
+                    classifier.evaluation_summary.object_key,
+                ],
+            ),
+        )
+
+
+def main() -> None:
+    app = cdk.App()
+    ExampleStack(app, setting(app, "stack_name"))
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,425 @@
+"""``ProjectVersion``: an Amazon Rekognition Custom Labels model version as a CDK resource."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jsii
+from aws_cdk import (
+    CustomResource,
+    Duration,
+    Fn,
+    IStableAnyProducer,
+    IStableStringProducer,
+    ITaggable,
+    Lazy,
+    RemovalPolicy,
+    Resource,
+    Stack,
+    TagManager,
+    TagType,
+    Token,
+)
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_rekognition as rekognition
+from aws_cdk import aws_s3 as s3
+
+from constructs import Construct, IValidation
+
+from . import validation
+from .acknowledgements import acknowledge_wildcard
+from .datasets import FeatureConfig, TestingData, TrainingData
+from .provider import ProjectVersionProvider
+
+RESOURCE_TYPE = "Custom::RekognitionProjectVersion"
+VERSION_ARN_PATTERN = re.compile(
+    r"^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}"
+    r"/version/[a-zA-Z0-9_.\-]{1,255}/[0-9]+$"
+)
+# The KMS permissions CreateProjectVersion documents for the caller, on the model's key.
+_MODEL_KEY_ACTIONS = ("kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt")
+_HASH_CHARS = 12
+_NAME_PATH_MAX = validation.VERSION_NAME_MAX - _HASH_CHARS - 1
+
+# Properties CreateProjectVersion fixes: a change to any of them needs a new model version.
+_REPLACING_PROPERTIES = (
+    "ProjectArn",
+    "OutputConfig",
+    "TrainingData",
+    "TestingData",
+    "KmsKeyId",
+    "VersionDescription",
+    "FeatureConfig",
+)
+
+
+@dataclass(frozen=True)
+class EvaluationSummaryLocation:
+    """Where training wrote the evaluation summary JSON (tokens until deploy time)."""
+
+    bucket_name: str
+    object_key: str
+
+
+class ProjectVersionBase(Resource):
+    """What a model version offers, whether declared here or imported by ARN."""
+
+    project_version_arn: str
+    version_name: str
+
+    def grant_detect_custom_labels(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` call DetectCustomLabels on this model version, and on nothing else."""
+        return self._grant(grantee, "rekognition:DetectCustomLabels")
+
+    def _grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(actions), resource_arns=[self.project_version_arn]
+        )
+
+
+class _ImportedProjectVersion(ProjectVersionBase):
+    def __init__(self, scope: Construct, construct_id: str, arn: str) -> None:
+        super().__init__(scope, construct_id, environment_from_arn=arn)
+        self.project_version_arn = arn
+        if Token.is_unresolved(arn):
+            self.version_name = Fn.select(3, Fn.split("/", arn))
+        else:
+            self.version_name = arn.split("/")[3]
+
+
+@jsii.implements(IValidation)
+class _TagsValidation:
+    """Tags arrive through ``Tags.of`` after construction, so they are checked at synth time."""
+
+    def __init__(self, tags: TagManager) -> None:
+        self._tags = tags
+
+    def validate(self) -> list[str]:
+        rendered = self._tags.render_tags()
+        return validation.check_tags(rendered) if isinstance(rendered, dict) else []
+
+
+@jsii.implements(ITaggable)
+class ProjectVersion(ProjectVersionBase):
+    """A Rekognition Custom Labels model version, trained by ``cdk deploy`` and deleted with the stack.
+
+    Renders one ``Custom::RekognitionProjectVersion`` served by the stack's single provider Lambda. Its
+    properties are the CreateProjectVersion request (member names verbatim, ``Tags`` as a map).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        project: rekognition.CfnProject | str,
+        version_name: str | None = None,
+        training_data: TrainingData | None = None,
+        testing_data: TestingData | None = None,
+        output_bucket: s3.IBucket | None = None,
+        output_prefix: str | None = None,
+        kms_key: kms.IKey | None = None,
+        tags: dict[str, str] | None = None,
+        version_description: str | None = None,
+        feature_config: FeatureConfig | None = None,
+        removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
+        service_timeout: Duration | None = None,
+    ) -> None:
+        """
+        :param project: the Custom Labels project: a ``CfnProject`` in this app, or a project ARN.
+        :param version_name: the model version's name, unique in the project. Default: derived from
+            this construct's path and a hash of every property that forces a new model, so a change of
+            data, output, key, description or feature config trains a new version under a new name.
+        :param training_data: the training manifest. Default: train from the project's datasets. Give
+            ``testing_data`` too, or neither.
+        :param testing_data: the test manifest or ``TestingData.AUTO_CREATE`` (split the training set).
+            Default: the project's test dataset (only when ``training_data`` is not given either).
+        :param output_bucket: where training writes its results. Default: a new bucket encrypted with
+            the model's KMS key, blocking public access, enforcing SSL, with the same removal policy.
+        :param output_prefix: the key prefix in ``output_bucket``. Default: this construct's path + "/".
+        :param kms_key: the key that encrypts the model and its training images. Default: a new
+            customer-managed key with rotation, with the same removal policy.
+        :param tags: tags of the model version; merged with ``Tags.of(...)`` from enclosing scopes.
+            Default: none.
+        :param version_description: a description of the model version. Default: none.
+        :param feature_config: settings of the project's feature (content moderation). Default: none.
+        :param removal_policy: DESTROY deletes the version (stopping it first) with the stack; RETAIN
+            keeps it. Default: DESTROY.
+        :param service_timeout: how long CloudFormation waits for training (1 s to 1 hour).
+            Default: 1 hour.
+        """
+        super().__init__(scope, construct_id)
+        errors = self._check_literals(
+            project=project,
+            version_name=version_name,
+            training_data=training_data,
+            testing_data=testing_data,
+            output_prefix=output_prefix,
+            tags=tags or {},
+            version_description=version_description,
+            feature_config=feature_config,
+            removal_policy=removal_policy,
+            service_timeout=service_timeout,
+        )
+        if errors:
+            raise ValueError(f"ProjectVersion {self.node.path}: " + "; ".join(errors))
+
+        self._tags = TagManager(
+            TagType.MAP, RESOURCE_TYPE, initial_tags=dict(tags or {}), tag_property_name="Tags"
+        )
+        self.node.add_validation(_TagsValidation(self._tags))
+
+        self.kms_key: kms.IKey = kms_key or kms.Key(
+            self,
+            "Key",
+            description=f"Rekognition Custom Labels model version {self.node.path}",
+            enable_key_rotation=True,
+            removal_policy=removal_policy,
+        )
+        self.output_bucket: s3.IBucket = output_bucket or s3.Bucket(
+            self,
+            "Output",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.kms_key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            removal_policy=removal_policy,
+            auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
+        )
+        self.output_prefix = output_prefix if output_prefix is not None else f"{self._path_name()}/"
+
+        project_arn, versions_arn = _project_arns(self, project)
+        request: dict[str, Any] = {
+            "ProjectArn": project_arn,
+            "OutputConfig": {"S3Bucket": self.output_bucket.bucket_name, "S3KeyPrefix": self.output_prefix},
+            "KmsKeyId": self.kms_key.key_arn,
+        }
+        if training_data is not None and testing_data is not None:
+            request["TrainingData"] = training_data.render()
+            request["TestingData"] = testing_data.render()
+        if version_description is not None:
+            request["VersionDescription"] = version_description
+        if feature_config is not None:
+            request["FeatureConfig"] = feature_config.render()
+        requested_name = version_name if version_name is not None else self._default_version_name(request)
+
+        self.provider = ProjectVersionProvider.of(self)
+        self._resource = CustomResource(
+            self,
+            "Resource",
+            service_token=self.provider.service_token,
+            resource_type=RESOURCE_TYPE,
+            removal_policy=removal_policy,
+            service_timeout=service_timeout or Duration.hours(1),
+            properties={
+                **request,
+                "VersionName": requested_name,
+                "Tags": Lazy.any(_TagsProducer(self._tags), omit_empty_array=True),
+            },
+        )
+        self._grant_provider(project_arn, versions_arn, training_data, testing_data)
+
+        self.project_version_arn = self._resource.ref
+        self.version_name = self._resource.get_att_string("VersionName")
+        self.status = self._resource.get_att_string("Status")
+        self.f1_score = self._resource.get_att_string("F1Score")
+        self.billable_training_seconds = self._resource.get_att_string("BillableTrainingTimeInSeconds")
+        self.evaluation_summary = EvaluationSummaryLocation(
+            bucket_name=self._resource.get_att_string("EvaluationSummaryBucket"),
+            object_key=self._resource.get_att_string("EvaluationSummaryKey"),
+        )
+
+    @property
+    def tags(self) -> TagManager:
+        """The model version's tags (``Tags.of`` finds them here)."""
+        return self._tags
+
+    @staticmethod
+    def from_project_version_arn(scope: Construct, construct_id: str, arn: str) -> ProjectVersionBase:
+        """A model version made elsewhere, e.g. to grant DetectCustomLabels on it."""
+        if not Token.is_unresolved(arn) and not VERSION_ARN_PATTERN.match(arn):
+            raise ValueError(
+                f"{arn!r} is not a Rekognition model version ARN "
+                "(arn:<partition>:rekognition:<region>:<account>:project/<p>/version/<v>/<timestamp>)"
+            )
+        return _ImportedProjectVersion(scope, construct_id, arn)
+
+    def _path_name(self) -> str:
+        """This construct's path below its stack, in the characters a version name allows."""
+        relative = self.node.path[len(Stack.of(self).node.path) :].strip("/")
+        return re.sub(r"[^a-zA-Z0-9_.\-]", "-", relative)[:_NAME_PATH_MAX]
+
+    def _default_version_name(self, request: dict[str, Any]) -> str:
+        """``<path>-<hash of the replacing properties>``, computed once tokens can be resolved."""
+
+        def produce() -> str:
+            resolved = Stack.of(self).resolve({k: request.get(k) for k in _REPLACING_PROPERTIES})
+            digest = hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()
+            return f"{self._path_name()}-{digest[:_HASH_CHARS]}"
+
+        return Lazy.string(_StringProducer(produce))
+
+    @staticmethod
+    def _check_literals(
+        *,
+        project: rekognition.CfnProject | str,
+        version_name: str | None,
+        training_data: TrainingData | None,
+        testing_data: TestingData | None,
+        output_prefix: str | None,
+        tags: dict[str, str],
+        version_description: str | None,
+        feature_config: FeatureConfig | None,
+        removal_policy: RemovalPolicy,
+        service_timeout: Duration | None,
+    ) -> list[str]:
+        errors: list[str] = []
+        if isinstance(project, str):
+            errors += validation.check_project_arn(project)
+        if version_name is not None:
+            errors += validation.check_version_name(version_name)
+        if (training_data is None) != (testing_data is None):
+            errors.append(
+                "give training_data and testing_data together (testing_data may be "
+                "TestingData.AUTO_CREATE), or neither to train from the project's datasets"
+            )
+        if training_data is not None:
+            errors += validation.check_manifest_key("training_data", training_data.manifest.key)
+        if testing_data is not None and testing_data.manifest is not None:
+            errors += validation.check_manifest_key("testing_data", testing_data.manifest.key)
+        if output_prefix is not None:
+            errors += validation.check_output_prefix(output_prefix)
+        errors += validation.check_tags(tags)
+        if version_description is not None:
+            errors += validation.check_description(version_description)
+        if feature_config is not None:
+            errors += validation.check_confidence_threshold(
+                feature_config.content_moderation_confidence_threshold
+            )
+        if removal_policy not in (RemovalPolicy.DESTROY, RemovalPolicy.RETAIN):
+            errors.append("removal_policy must be RemovalPolicy.DESTROY or RemovalPolicy.RETAIN")
+        if service_timeout is not None:
+            errors += validation.check_service_timeout(service_timeout)
+        return errors
+
+    def _grant_provider(
+        self,
+        project_arn: str,
+        versions_arn: str,
+        training_data: TrainingData | None,
+        testing_data: TestingData | None,
+    ) -> None:
+        """Least privilege for this version only; the resource waits for the grants to be in place."""
+        role = self.provider.role
+        grants = [
+            iam.Grant.add_to_principal(
+                grantee=role,
+                actions=["rekognition:CreateProjectVersion", "rekognition:DescribeProjectVersions"],
+                resource_arns=[project_arn],
+            ),
+            iam.Grant.add_to_principal(
+                grantee=role,
+                actions=[
+                    "rekognition:DescribeProjectVersions",
+                    "rekognition:StartProjectVersion",
+                    "rekognition:StopProjectVersion",
+                    "rekognition:DeleteProjectVersion",
+                    "rekognition:TagResource",
+                    "rekognition:UntagResource",
+                    "rekognition:ListTagsForResource",
+                ],
+                resource_arns=[versions_arn],
+            ),
+            iam.Grant.add_to_principal(
+                grantee=role,
+                actions=["s3:PutObject"],
+                resource_arns=[self.output_bucket.arn_for_objects(f"{self.output_prefix}*")],
+            ),
+            self.kms_key.grant(role, *_MODEL_KEY_ACTIONS),
+        ]
+        if (
+            self.output_bucket.encryption_key is not None
+            and self.output_bucket.encryption_key is not self.kms_key
+        ):
+            grants.append(self.output_bucket.encryption_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt"))
+        manifests = [training_data.manifest] if training_data is not None else []
+        if testing_data is not None and testing_data.manifest is not None:
+            manifests.append(testing_data.manifest)
+        for manifest in manifests:
+            grants.append(_grant_object_read(role, manifest.bucket, manifest.key))
+            grants.append(_grant_object_read(role, manifest.images_bucket, "*"))
+        for grant in grants:
+            grant.apply_before(self._resource)
+
+        provider = self.provider
+        acknowledge_wildcard(
+            provider,
+            versions_arn,
+            "model version ARNs end in a creation timestamp chosen by Rekognition at training time; "
+            "the grant covers the versions of this one project only",
+        )
+        acknowledge_wildcard(
+            provider,
+            self.output_bucket.arn_for_objects(f"{self.output_prefix}*"),
+            "training writes evaluation and manifest summaries under the output prefix with "
+            "service-chosen names; PutObject is granted under that prefix only",
+        )
+        for images_bucket in {id(m.images_bucket): m.images_bucket for m in manifests}.values():
+            acknowledge_wildcard(
+                provider,
+                images_bucket.arn_for_objects("*"),
+                "training reads every image the Ground Truth manifest lists, and the service "
+                "requires them all in this one bucket; read of objects only",
+            )
+
+
+def _grant_object_read(role: iam.IGrantable, bucket: s3.IBucket, key_pattern: str) -> iam.Grant:
+    """Read of objects only (``grant_read`` would add ``s3:List*`` and ``s3:GetBucket*``)."""
+    grant = iam.Grant.add_to_principal(
+        grantee=role,
+        actions=["s3:GetObject", "s3:GetObjectVersion"],
+        resource_arns=[bucket.arn_for_objects(key_pattern)],
+    )
+    if bucket.encryption_key is not None:
+        grant = grant.combine(bucket.encryption_key.grant_decrypt(role))
+    return grant
+
+
+def _project_arns(scope: Construct, project: rekognition.CfnProject | str) -> tuple[str, str]:
+    """The project's ARN and the ARN pattern of its model versions."""
+    if isinstance(project, rekognition.CfnProject):
+        versions = Stack.of(scope).format_arn(
+            service="rekognition", resource="project", resource_name=f"{project.ref}/version/*"
+        )
+        return project.attr_arn, versions
+    if Token.is_unresolved(project):
+        parts = Fn.split("/", project)
+        return project, Fn.join("/", [Fn.select(0, parts), Fn.select(1, parts), "version", "*"])
+    return project, project.rsplit("/", 1)[0] + "/version/*"
+
+
+@jsii.implements(IStableStringProducer)
+class _StringProducer:
+    """Adapts a Python callable to CDK's ``IStableStringProducer`` (jsii needs an object)."""
+
+    def __init__(self, produce: Callable[[], str]) -> None:
+        self._produce = produce
+
+    def produce(self) -> str:
+        return self._produce()
+
+
+@jsii.implements(IStableAnyProducer)
+class _TagsProducer:
+    def __init__(self, tags: TagManager) -> None:
+        self._tags = tags
+
+    def produce(self) -> Any:
+        return self._tags.render_tags()

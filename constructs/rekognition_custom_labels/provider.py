@@ -1,0 +1,139 @@
+"""The one provider Lambda per stack that serves every ProjectVersion in it."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from aws_cdk import (
+    ArnFormat,
+    AssetHashType,
+    BundlingOptions,
+    DockerImage,
+    Duration,
+    Stack,
+    Token,
+)
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+
+from constructs import Construct
+
+from .acknowledgements import acknowledge_wildcard
+from .bundling import LocalPythonBundler
+
+HANDLER_DIR = Path(__file__).resolve().parents[2] / "lambda" / "project_version"
+PROVIDER_ID = "RekognitionCustomLabelsProvider"
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+
+# crhelper's poll runs for at most a few API calls, but Create and Delete may wait for a response PUT.
+FUNCTION_TIMEOUT = Duration.minutes(5)
+
+
+def _function_name(stack: Stack) -> str:
+    """A short, fixed-prefix, account/region-unique name.
+
+    It doubles as the prefix of the EventBridge rules the handler creates while polling, so the role
+    can be scoped to ``rule/<name>-*`` and to ``lambda:AddPermission`` on this function only (a
+    generated name would make the function's own ARN a circular reference in its policy).
+    """
+    seed = stack.node.path if Token.is_unresolved(stack.stack_name) else stack.stack_name
+    return "RekCL-" + hashlib.sha256(seed.encode()).hexdigest()[:16]
+
+
+class ProjectVersionProvider(Construct):
+    """Provider Lambda, its role and log group. Use ``ProjectVersionProvider.of(stack)``."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.function_name = _function_name(stack)
+        self.rule_prefix = f"{self.function_name}-"
+
+        self.log_group = logs.LogGroup(
+            self,
+            "LogGroup",
+            log_group_name=f"/aws/lambda/{self.function_name}",
+            retention=logs.RetentionDays.ONE_YEAR,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description="Rekognition Custom Labels model versions: train, poll, start, stop, delete",
+        )
+        function_arn = stack.format_arn(
+            service="lambda",
+            resource="function",
+            resource_name=self.function_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
+        poll_rules_arn = stack.format_arn(
+            service="events", resource="rule", resource_name=f"{self.rule_prefix}*"
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PollRules",
+                actions=[
+                    "events:PutRule",
+                    "events:DescribeRule",
+                    "events:PutTargets",
+                    "events:RemoveTargets",
+                    "events:DeleteRule",
+                ],
+                resources=[poll_rules_arn],
+            )
+        )
+        acknowledge_wildcard(
+            self,
+            poll_rules_arn,
+            "crhelper's polling rules get unique names at deploy time; all start with this "
+            "function's own name, and only those rules are granted",
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="PollPermissionOnSelf",
+                actions=["lambda:AddPermission", "lambda:RemovePermission"],
+                resources=[function_arn],
+            )
+        )
+
+        self.function = lambda_.Function(
+            self,
+            "Handler",
+            function_name=self.function_name,
+            description="Custom::RekognitionProjectVersion provider (crhelper)",
+            runtime=RUNTIME,
+            handler="index.handler",
+            code=lambda_.Code.from_asset(
+                str(HANDLER_DIR),
+                asset_hash_type=AssetHashType.OUTPUT,
+                bundling=BundlingOptions(
+                    image=DockerImage.from_registry("local-bundling-only"),
+                    local=LocalPythonBundler(HANDLER_DIR),
+                ),
+            ),
+            role=self.role,
+            log_group=self.log_group,
+            timeout=FUNCTION_TIMEOUT,
+            memory_size=256,
+            environment={"LOG_LEVEL": "INFO", "POLL_RULE_PREFIX": self.rule_prefix},
+        )
+        self.service_token = self.function.function_arn
+
+    @staticmethod
+    def of(scope: Construct) -> ProjectVersionProvider:
+        """The stack's provider, created on first use (one per stack, shared by every version)."""
+        stack = Stack.of(scope)
+        existing = stack.node.try_find_child(PROVIDER_ID)
+        if isinstance(existing, ProjectVersionProvider):
+            return existing
+        return ProjectVersionProvider(stack, PROVIDER_ID)

@@ -1,0 +1,133 @@
+"""Synth-time checks of literal values against the CreateProjectVersion / TagResource rules.
+
+Each check returns a list of readable messages (empty when the value is fine) and skips values that
+are still unresolved tokens: those are only known at deploy time, where the handler checks them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from aws_cdk import Duration, Token
+
+VERSION_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9_.\-]+$")
+VERSION_NAME_MAX = 255
+DESCRIPTION_PATTERN = re.compile(r"^[a-zA-Z0-9\-_. ()':,;?]+$")
+DESCRIPTION_MAX = 255
+PROJECT_ARN_PATTERN = re.compile(
+    r"^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}/[0-9]+$"
+)
+KMS_KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_/+=,@.-]{0,2048}$")
+OUTPUT_PREFIX_MAX = 1024
+MANIFEST_KEY_MAX = 1024
+
+# TagResource: up to 200 tags; the handler adds one ownership tag, so a user may declare 199.
+TAGS_MAX = 200
+RESERVED_TAGS = 1
+TAG_KEY_MAX = 128
+TAG_VALUE_MAX = 256
+TAG_CHARS = re.compile(r"^[\w .:/=+\-@]*$")
+
+SERVICE_TIMEOUT_MIN_SECONDS = 1
+SERVICE_TIMEOUT_MAX_SECONDS = 3600
+
+
+def _literal(value: object) -> bool:
+    return not Token.is_unresolved(value)
+
+
+def check_version_name(name: str) -> list[str]:
+    if not _literal(name):
+        return []
+    if not 1 <= len(name) <= VERSION_NAME_MAX:
+        return [f"version_name must be 1-{VERSION_NAME_MAX} characters long (got {len(name)})"]
+    if not VERSION_NAME_PATTERN.match(name):
+        return [
+            f"version_name {name!r} may contain only letters, digits, '_', '.' and '-' "
+            f"(pattern [a-zA-Z0-9_.\\-]+)"
+        ]
+    return []
+
+
+def check_description(description: str) -> list[str]:
+    if not _literal(description):
+        return []
+    if not 1 <= len(description) <= DESCRIPTION_MAX:
+        return [f"version_description must be 1-{DESCRIPTION_MAX} characters long (got {len(description)})"]
+    if not DESCRIPTION_PATTERN.match(description):
+        return [
+            f"version_description {description!r} may contain only letters, digits, spaces and "
+            "-_.()':,;? (pattern [a-zA-Z0-9-_. ()':,;?]+)"
+        ]
+    return []
+
+
+def check_project_arn(arn: str) -> list[str]:
+    if not _literal(arn):
+        return []
+    if not 20 <= len(arn) <= 2048 or not PROJECT_ARN_PATTERN.match(arn):
+        return [
+            f"project {arn!r} is not a Rekognition project ARN "
+            "(arn:<partition>:rekognition:<region>:<account>:project/<name>/<timestamp>)"
+        ]
+    return []
+
+
+def check_output_prefix(prefix: str) -> list[str]:
+    if _literal(prefix) and len(prefix) > OUTPUT_PREFIX_MAX:
+        return [f"output_prefix must be at most {OUTPUT_PREFIX_MAX} characters long (got {len(prefix)})"]
+    return []
+
+
+def check_manifest_key(prop: str, key: str) -> list[str]:
+    if _literal(key) and not 1 <= len(key) <= MANIFEST_KEY_MAX:
+        return [f"{prop} manifest key must be 1-{MANIFEST_KEY_MAX} characters long (got {len(key)})"]
+    return []
+
+
+def check_confidence_threshold(threshold: float) -> list[str]:
+    if _literal(threshold) and not 0 <= threshold <= 100:
+        return [
+            "feature_config content_moderation_confidence_threshold must be between 0 and 100 "
+            f"(got {threshold})"
+        ]
+    return []
+
+
+def check_service_timeout(timeout: Duration) -> list[str]:
+    seconds = timeout.to_seconds()
+    if Token.is_unresolved(seconds):
+        return []
+    if not SERVICE_TIMEOUT_MIN_SECONDS <= seconds <= SERVICE_TIMEOUT_MAX_SECONDS:
+        return [
+            "service_timeout must be between 1 second and 1 hour, CloudFormation's limit for a "
+            f"custom resource (got {seconds} seconds); train longer with the WaitCondition mode"
+        ]
+    return []
+
+
+def check_tags(tags: Mapping[str, str]) -> list[str]:
+    errors: list[str] = []
+    allowed = TAGS_MAX - RESERVED_TAGS
+    if len(tags) > allowed:
+        errors.append(
+            f"a model version may carry at most {allowed} tags ({TAGS_MAX} minus the ownership tag "
+            f"the custom resource adds); got {len(tags)}"
+        )
+    for key, value in tags.items():
+        if _literal(key):
+            if not 1 <= len(key) <= TAG_KEY_MAX:
+                errors.append(f"tag key {key!r} must be 1-{TAG_KEY_MAX} characters long")
+            if key.lower().startswith("aws:"):
+                errors.append(f"tag key {key!r} uses the reserved prefix 'aws:'")
+            if not TAG_CHARS.match(key):
+                errors.append(f"tag key {key!r} may contain only letters, digits, spaces and _.:/=+-@")
+        if _literal(value):
+            if len(value) > TAG_VALUE_MAX:
+                errors.append(f"tag value of {key!r} must be at most {TAG_VALUE_MAX} characters long")
+            if not TAG_CHARS.match(value):
+                errors.append(
+                    f"tag value {value!r} of {key!r} may contain only letters, digits, spaces and _.:/=+-@"
+                )
+    return errors
