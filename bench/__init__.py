@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): figures are printed as tables, never asserted in tests."""

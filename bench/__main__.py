@@ -1,0 +1,5 @@
+"""``python -m bench``: print the benchmark tables."""
+
+from .synth import main
+
+main()

@@ -1,0 +1,1 @@
+"""The embedded local cloud: run this project's stacks offline."""
