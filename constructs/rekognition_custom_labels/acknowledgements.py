@@ -8,6 +8,7 @@ resolved value with ``<LogicalId>`` / ``<LogicalId.Attr>`` / ``<AWS::Pseudo>`` f
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_cdk import Acknowledgment, Stack, Validations
@@ -17,23 +18,29 @@ from constructs import IConstruct
 AWS_SOLUTIONS = "AwsSolutions"
 
 
-def _render(value: Any) -> str:
+def _flatten(value: Any) -> str:
+    """A resolved CloudFormation value as one flat string, the way cdk-nag names IAM5 findings."""
     if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and len(value) == 1:
-        ((function, argument),) = value.items()
-        if function == "Ref":
-            return f"<{argument}>"
-        if function == "Fn::GetAtt":
-            return f"<{argument[0]}.{argument[1]}>"
-        if function == "Fn::Join":
-            return str(argument[0]).join(_render(part) for part in argument[1])
-    raise ValueError(f"cannot name a finding for {value!r}")
+        return value.replace("${", "<").replace("}", ">")
+    if isinstance(value, dict):
+        if "Fn::Join" in value:
+            delimiter, items = value["Fn::Join"]
+            return str(delimiter).join(_flatten(item) for item in items)
+        if "Fn::Sub" in value:
+            return _flatten(value["Fn::Sub"])
+        if "Fn::GetAtt" in value:
+            resource, attribute = value["Fn::GetAtt"]
+            return f"<{_flatten(resource)}.{_flatten(attribute)}>"
+        if "Fn::ImportValue" in value:
+            return _flatten(value["Fn::ImportValue"])
+        if "Ref" in value:
+            return f"<{_flatten(value['Ref'])}>"
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def acknowledge_wildcard(scope: IConstruct, resource_arn: str, reason: str) -> None:
     """Acknowledge the AwsSolutions-IAM5 finding for one wildcard resource of ``scope``'s policy."""
-    finding = _render(Stack.of(scope).resolve(resource_arn))
+    finding = _flatten(Stack.of(scope).resolve(resource_arn))
     acknowledge(scope, f"{AWS_SOLUTIONS}-IAM5[Resource::{finding}]", reason)
 
 

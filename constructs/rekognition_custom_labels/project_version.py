@@ -244,7 +244,7 @@ class ProjectVersion(ProjectVersionBase):
     @staticmethod
     def from_project_version_arn(scope: Construct, construct_id: str, arn: str) -> ProjectVersionBase:
         """A model version made elsewhere, e.g. to grant DetectCustomLabels on it."""
-        if not Token.is_unresolved(arn) and not VERSION_ARN_PATTERN.match(arn):
+        if not Token.is_unresolved(arn) and not VERSION_ARN_PATTERN.fullmatch(arn):
             raise ValueError(
                 f"{arn!r} is not a Rekognition model version ARN "
                 "(arn:<partition>:rekognition:<region>:<account>:project/<p>/version/<v>/<timestamp>)"
@@ -260,7 +260,9 @@ class ProjectVersion(ProjectVersionBase):
         """``<path>-<hash of the replacing properties>``, computed once tokens can be resolved."""
 
         def produce() -> str:
-            resolved = Stack.of(self).resolve({k: request.get(k) for k in _REPLACING_PROPERTIES})
+            # The path is hashed too: two paths that sanitize alike still get different names.
+            replacing = {k: request.get(k) for k in _REPLACING_PROPERTIES}
+            resolved = Stack.of(self).resolve({"Path": self.node.path, **replacing})
             digest = hashlib.sha256(json.dumps(resolved, sort_keys=True).encode()).hexdigest()
             return f"{self._path_name()}-{digest[:_HASH_CHARS]}"
 

@@ -42,7 +42,7 @@ def check_version_name(name: str) -> list[str]:
         return []
     if not 1 <= len(name) <= VERSION_NAME_MAX:
         return [f"version_name must be 1-{VERSION_NAME_MAX} characters long (got {len(name)})"]
-    if not VERSION_NAME_PATTERN.match(name):
+    if not VERSION_NAME_PATTERN.fullmatch(name):
         return [
             f"version_name {name!r} may contain only letters, digits, '_', '.' and '-' "
             f"(pattern [a-zA-Z0-9_.\\-]+)"
@@ -55,7 +55,7 @@ def check_description(description: str) -> list[str]:
         return []
     if not 1 <= len(description) <= DESCRIPTION_MAX:
         return [f"version_description must be 1-{DESCRIPTION_MAX} characters long (got {len(description)})"]
-    if not DESCRIPTION_PATTERN.match(description):
+    if not DESCRIPTION_PATTERN.fullmatch(description):
         return [
             f"version_description {description!r} may contain only letters, digits, spaces and "
             "-_.()':,;? (pattern [a-zA-Z0-9-_. ()':,;?]+)"
@@ -66,7 +66,7 @@ def check_description(description: str) -> list[str]:
 def check_project_arn(arn: str) -> list[str]:
     if not _literal(arn):
         return []
-    if not 20 <= len(arn) <= 2048 or not PROJECT_ARN_PATTERN.match(arn):
+    if not 20 <= len(arn) <= 2048 or not PROJECT_ARN_PATTERN.fullmatch(arn):
         return [
             f"project {arn!r} is not a Rekognition project ARN "
             "(arn:<partition>:rekognition:<region>:<account>:project/<name>/<timestamp>)"
@@ -121,12 +121,12 @@ def check_tags(tags: Mapping[str, str]) -> list[str]:
                 errors.append(f"tag key {key!r} must be 1-{TAG_KEY_MAX} characters long")
             if key.lower().startswith("aws:"):
                 errors.append(f"tag key {key!r} uses the reserved prefix 'aws:'")
-            if not TAG_CHARS.match(key):
+            if not TAG_CHARS.fullmatch(key):
                 errors.append(f"tag key {key!r} may contain only letters, digits, spaces and _.:/=+-@")
         if _literal(value):
             if len(value) > TAG_VALUE_MAX:
                 errors.append(f"tag value of {key!r} must be at most {TAG_VALUE_MAX} characters long")
-            if not TAG_CHARS.match(value):
+            if not TAG_CHARS.fullmatch(value):
                 errors.append(
                     f"tag value {value!r} of {key!r} may contain only letters, digits, spaces and _.:/=+-@"
                 )
