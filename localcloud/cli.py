@@ -1,0 +1,44 @@
+"""``rekognition-local``: the local cloud (Custom Labels emulator + moto) as a command-line server."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import threading
+
+from .rekognition.service import Durations
+from .server import LocalCloud
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="rekognition-local",
+        description="Serve Amazon Rekognition Custom Labels (emulated) and moto's AWS services on one port.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=4566, help="port to listen on; 0 picks a free one")
+    parser.add_argument("--training-seconds", type=float, default=3.0, help="how long training takes")
+    parser.add_argument("--starting-seconds", type=float, default=2.0, help="how long a start takes")
+    parser.add_argument("--stopping-seconds", type=float, default=1.0, help="how long a stop takes")
+    parser.add_argument("--deleting-seconds", type=float, default=1.0, help="how long a delete takes")
+    args = parser.parse_args(argv)
+    durations = Durations(
+        training=args.training_seconds,
+        starting=args.starting_seconds,
+        stopping=args.stopping_seconds,
+        deleting=args.deleting_seconds,
+        dataset=args.deleting_seconds,
+        project_deleting=args.deleting_seconds,
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with LocalCloud(host=args.host, port=args.port, durations=durations) as cloud:
+        print(f"rekognition-local listening on {cloud.endpoint_url}", flush=True)
+        print(f"  export AWS_ENDPOINT_URL={cloud.endpoint_url}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stopped.wait()
+
+
+if __name__ == "__main__":
+    main()

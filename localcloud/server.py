@@ -1,0 +1,99 @@
+"""The local cloud as a server: moto plus the Custom Labels emulator on one loopback port."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import urllib.request
+from types import TracebackType
+from typing import Any
+
+import boto3
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from .rekognition.backends import Boto3Backends
+from .rekognition.clock import Clock
+from .rekognition.service import DEFAULT_ACCOUNT, CustomLabelsService, Durations, Quotas
+from .wsgi import LocalCloudApp
+
+CREDENTIALS = {"aws_access_key_id": "localcloud", "aws_secret_access_key": "localcloud"}
+
+
+class LocalCloud:
+    """Start with ``with LocalCloud() as cloud:``; point boto3 at ``cloud.endpoint_url``."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        clock: Clock | None = None,
+        durations: Durations | None = None,
+        quotas: Quotas | None = None,
+        account: str = DEFAULT_ACCOUNT,
+    ) -> None:
+        self._host, self._port = host, port
+        self._options: dict[str, Any] = {
+            "clock": clock,
+            "durations": durations,
+            "quotas": quotas,
+            "account": account,
+        }
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._service: CustomLabelsService | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the local cloud is not started")
+        return f"http://{self._host}:{self._server.server_port}"
+
+    @property
+    def service(self) -> CustomLabelsService:
+        if self._service is None:
+            raise RuntimeError("the local cloud is not started")
+        return self._service
+
+    def start(self) -> LocalCloud:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        moto = DomainDispatcherApplication(create_backend_app)
+        # Bind first: the emulator reaches S3 and KMS through this very endpoint, so it needs the port.
+        self._server = make_server(
+            self._host, self._port, moto, threaded=True, request_handler=MotoRequestHandler
+        )
+        backends = Boto3Backends(self.endpoint_url)
+        self._service = CustomLabelsService(objects=backends, keys=backends, **self._options)
+        self._server.app = LocalCloudApp(self._service, fallback=moto)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="localcloud", daemon=True)
+        self._thread.start()
+        self._post("/moto-api/reset")  # moto keeps state per process: every local cloud starts empty
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = self._thread = None
+
+    def __enter__(self) -> LocalCloud:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def client(self, service_name: str, region: str = "us-east-1") -> Any:
+        """A boto3 client of this local cloud, as any user would make one."""
+        return boto3.session.Session().client(
+            service_name, region_name=region, endpoint_url=self.endpoint_url, **CREDENTIALS
+        )
+
+    def _post(self, path: str) -> None:
+        request = urllib.request.Request(self.endpoint_url + path, data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()

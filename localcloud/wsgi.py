@@ -1,0 +1,180 @@
+"""One WSGI endpoint for the whole local cloud.
+
+Custom Labels operations (``X-Amz-Target: RekognitionService.<Op>``) go to our emulator, a few
+``/_localcloud/...`` paths steer it (faults, clock), and everything else goes to moto, so one
+``AWS_ENDPOINT_URL`` serves every boto3 client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .rekognition.clock import ManualClock
+from .rekognition.errors import ServiceError
+from .rekognition.service import CustomLabelsService
+from .rekognition.shapes import modelled_errors, service_model
+
+LOG = logging.getLogger(__name__)
+TARGET_PREFIX = "RekognitionService"
+CONTROL_PREFIX = "/_localcloud/"
+_REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def _json_response(
+    start_response: StartResponse, status: int, body: dict[str, Any], content_type: str
+) -> list[bytes]:
+    payload = json.dumps(body).encode()
+    reason = {
+        200: "OK",
+        400: "Bad Request",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        409: "Conflict",
+        500: "Internal Server Error",
+    }
+    start_response(
+        f"{status} {reason.get(status, 'Error')}",
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(payload))),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ],
+    )
+    return [payload]
+
+
+def _read_json(environ: dict[str, Any]) -> Any:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    raw = environ["wsgi.input"].read(length) if length else b""
+    return json.loads(raw or b"{}")
+
+
+class LocalCloudApp:
+    """Routes Custom Labels calls to ``service`` and the rest to ``fallback`` (moto)."""
+
+    def __init__(self, service: CustomLabelsService, fallback: WSGIApp) -> None:
+        self.service = service
+        self.fallback = fallback
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self._control(path[len(CONTROL_PREFIX) :], environ, start_response)
+        prefix, _, operation = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
+        if prefix == TARGET_PREFIX and operation in self.service.operations:
+            return self._rekognition(operation, environ, start_response)
+        if prefix == TARGET_PREFIX and operation not in service_model().operation_names:
+            unknown = {"__type": "UnknownOperationException", "Message": f"Unknown operation {operation}."}
+            return _json_response(start_response, 400, unknown, "application/x-amz-json-1.1")
+        return self.fallback(environ, start_response)
+
+    def _rekognition(
+        self, operation: str, environ: dict[str, Any], start_response: StartResponse
+    ) -> list[bytes]:
+        content_type = "application/x-amz-json-1.1"
+        match = _REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
+        region = match.group(1) if match else "us-east-1"
+        try:
+            params = _read_json(environ)
+            if not isinstance(params, dict):
+                raise ServiceError("InvalidParameterException", "The request body must be a JSON object.")
+            result = self.service.handle(operation, params, region=region)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            error = ServiceError("InvalidParameterException", "The request body is not valid JSON.")
+            return _json_response(start_response, error.http_status, error.body(), content_type)
+        except ServiceError as error:
+            return _json_response(start_response, error.http_status, error.body(), content_type)
+        except Exception as error:  # the service's own 500, never a dropped connection
+            LOG.exception("%s failed", operation)
+            failure = ServiceError("InternalServerError", f"Internal server error: {error}")
+            return _json_response(start_response, 500, failure.body(), content_type)
+        return _json_response(start_response, 200, result, content_type)
+
+    def _control(self, path: str, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+        """Test and demo controls: faults, quota, forced failures and (with a manual clock) time."""
+        content_type = "application/json"
+        if path == "health":
+            return _json_response(start_response, 200, {"now": self.service.clock.now()}, content_type)
+        control = self._controls().get(path)
+        if control is None:
+            return _json_response(start_response, 404, {"error": f"no control {path!r}"}, content_type)
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _json_response(start_response, 405, {"error": "controls take POST"}, content_type)
+        try:
+            body = _read_json(environ)
+            if not isinstance(body, dict):
+                raise ValueError("the body must be a JSON object")
+            control(body)
+        except (KeyError, ValueError, TypeError, UnicodeDecodeError) as error:
+            return _json_response(
+                start_response, 400, {"error": f"bad control request: {error!r}"}, content_type
+            )
+        except _Conflict as error:
+            return _json_response(start_response, 409, {"error": str(error)}, content_type)
+        return _json_response(start_response, 200, {"ok": True}, content_type)
+
+    def _controls(self) -> dict[str, Callable[[dict[str, Any]], None]]:
+        faults = self.service.faults
+        return {
+            "rekognition/faults": self._plan_fault,
+            "rekognition/training-failures": lambda b: faults.fail_training(
+                _text(b, "versionName"), _text(b, "message")
+            ),
+            "rekognition/start-failures": lambda b: faults.fail_start(
+                _text(b, "versionName"), _text(b, "message")
+            ),
+            "rekognition/tps": lambda b: faults.limit_tps(_tps_limit(b.get("limit"))),
+            "rekognition/reset-faults": lambda b: faults.clear(),
+            "clock/advance": self._advance_clock,
+        }
+
+    def _plan_fault(self, body: dict[str, Any]) -> None:
+        operation, error = _text(body, "operation"), _text(body, "error")
+        if operation not in self.service.operations:
+            raise ValueError(f"the emulator does not serve {operation!r}")
+        if error not in modelled_errors(operation):
+            raise ValueError(f"{operation} does not model the error {error!r}")
+        count = body.get("count", 1)
+        if not isinstance(count, int) or isinstance(count, bool):
+            raise TypeError("count must be a whole number")
+        message = body.get("message")
+        self.service.faults.fail_next(
+            operation, error, count=count, message=None if message is None else str(message)
+        )
+
+    def _advance_clock(self, body: dict[str, Any]) -> None:
+        clock = self.service.clock
+        if not isinstance(clock, ManualClock):
+            raise _Conflict("the clock is real time")
+        seconds = body["seconds"]
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
+            raise ValueError("seconds must be a finite number")
+        clock.advance(float(seconds))
+
+
+class _Conflict(Exception):
+    """The control exists but does not apply to this local cloud."""
+
+
+def _text(body: dict[str, Any], member: str) -> str:
+    value = body[member]
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{member} must be a non-empty string")
+    return value
+
+
+def _tps_limit(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("limit must be a positive whole number or null")
+    return value
