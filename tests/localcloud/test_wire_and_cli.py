@@ -1,0 +1,365 @@
+"""The endpoint on the wire (awsJson1_1, SigV4 regions, routing to moto) and the rekognition-local CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from localcloud.rekognition.clock import ManualClock
+from localcloud.sample_data import shapes_dataset
+from localcloud.server import LocalCloud
+
+from .conftest import DURATIONS
+
+ACCOUNT = "123456789012"
+JSON_1_1 = "application/x-amz-json-1.1"
+CLI = Path(sys.executable).parent / "rekognition-local"
+CLI_DURATION = 0.2  # seconds each phase takes in the CLI test's server
+
+
+@pytest.fixture(scope="module")
+def shared_cloud() -> Iterator[LocalCloud]:
+    """One local cloud for this module's tests; each uses names of its own."""
+    with LocalCloud(clock=ManualClock(), durations=DURATIONS) as local_cloud:
+        yield local_cloud
+
+
+def authorization(region: str, service: str = "rekognition") -> str:
+    """A SigV4-shaped Authorization header: the emulator reads the region from its credential scope."""
+    return (
+        f"AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250101/{region}/{service}/aws4_request, "
+        f"SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature={'0' * 64}"
+    )
+
+
+def post(
+    endpoint_url: str,
+    target: str,
+    body: bytes,
+    *,
+    region: str | None = "eu-west-1",
+    service: str = "rekognition",
+) -> tuple[int, dict[str, str], bytes]:
+    """POST / with an X-Amz-Target, as an SDK would; (HTTP status, headers, body)."""
+    headers = {"X-Amz-Target": target, "Content-Type": JSON_1_1, "X-Amz-Date": "20250101T000000Z"}
+    if region is not None:
+        headers["Authorization"] = authorization(region, service)
+    request = urllib.request.Request(endpoint_url + "/", data=body, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def rekognition_call(
+    endpoint_url: str, operation: str, params: dict[str, Any], *, region: str | None = "eu-west-1"
+) -> tuple[int, dict[str, str], Any]:
+    status, headers, body = post(
+        endpoint_url, f"RekognitionService.{operation}", json.dumps(params).encode(), region=region
+    )
+    return status, headers, json.loads(body)
+
+
+def project_names(endpoint_url: str, region: str | None) -> list[str]:
+    status, _, body = rekognition_call(endpoint_url, "DescribeProjects", {}, region=region)
+    assert status == 200
+    return [project["ProjectArn"].split("/")[1] for project in body["ProjectDescriptions"]]
+
+
+# -- awsJson1_1 on the wire ---------------------------------------------------------------------------
+
+
+def test_a_raw_json_call_is_answered_as_the_service_would(shared_cloud: LocalCloud) -> None:
+    # GIVEN a hand-made awsJson1_1 request with a SigV4-looking Authorization header
+    # WHEN it is posted to /
+    status, headers, body = post(shared_cloud.endpoint_url, "RekognitionService.DescribeProjects", b"{}")
+    # THEN it is answered 200 with a JSON body, the protocol's content type and a request id
+    assert status == 200
+    assert headers["Content-Type"] == JSON_1_1
+    assert re.fullmatch(r"[0-9a-f-]{36}", headers["x-amzn-RequestId"])
+    assert set(json.loads(body)) == {"ProjectDescriptions"}
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "ap-southeast-2"])
+def test_the_credential_scope_chooses_the_region(shared_cloud: LocalCloud, region: str) -> None:
+    # GIVEN a project created with a credential scope in another region
+    name = f"scoped-{region}"
+    status, _, body = rekognition_call(
+        shared_cloud.endpoint_url, "CreateProject", {"ProjectName": name}, region=region
+    )
+    # THEN its ARN names that region
+    assert status == 200
+    assert re.fullmatch(rf"arn:aws:rekognition:{region}:{ACCOUNT}:project/{name}/\d+", body["ProjectArn"])
+    # AND it is listed in that region only: not in us-east-1, nor when no region is given (us-east-1)
+    assert name in project_names(shared_cloud.endpoint_url, region)
+    assert name not in project_names(shared_cloud.endpoint_url, "us-east-1")
+    assert name not in project_names(shared_cloud.endpoint_url, None)
+    listed = shared_cloud.client("rekognition", region).describe_projects()["ProjectDescriptions"]
+    assert body["ProjectArn"] in [project["ProjectArn"] for project in listed]
+
+
+def test_a_project_in_another_region_cannot_be_reached_by_arn(shared_cloud: LocalCloud) -> None:
+    # GIVEN a project in eu-west-1
+    project_arn = shared_cloud.client("rekognition", "eu-west-1").create_project(ProjectName="far-away")[
+        "ProjectArn"
+    ]
+    # WHEN a us-east-1 client asks for its versions
+    with pytest.raises(ClientError) as caught:
+        shared_cloud.client("rekognition", "us-east-1").describe_project_versions(ProjectArn=project_arn)
+    # THEN the project is not found there
+    assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_an_error_is_400_with_the_protocols_body(shared_cloud: LocalCloud) -> None:
+    # GIVEN a project ARN that does not exist
+    arn = f"arn:aws:rekognition:eu-west-1:{ACCOUNT}:project/absent/1"
+    # WHEN its versions are asked for, twice
+    answers = [
+        rekognition_call(shared_cloud.endpoint_url, "DescribeProjectVersions", {"ProjectArn": arn})
+        for _ in range(2)
+    ]
+    # THEN each answer is HTTP 400 with exactly __type and Message, and its own request id
+    for status, headers, body in answers:
+        assert status == 400
+        assert headers["Content-Type"] == JSON_1_1
+        assert set(body) == {"__type", "Message"}
+        assert body["__type"] == "ResourceNotFoundException"
+        assert arn in body["Message"]
+    assert answers[0][1]["x-amzn-RequestId"] != answers[1][1]["x-amzn-RequestId"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"{not json", id="malformed"),
+        pytest.param(b'{"ProjectNames": ["a"]', id="truncated"),
+        pytest.param(b"[]", id="array"),
+        pytest.param(b"null", id="null"),
+        pytest.param(b'"DescribeProjects"', id="string"),
+        pytest.param(b"42", id="number"),
+        pytest.param(
+            b'{"ProjectNames": ["\xff"]}',
+            id="not-utf8",
+        ),
+    ],
+)
+def test_a_body_that_is_not_a_json_object_is_refused(shared_cloud: LocalCloud, body: bytes) -> None:
+    # GIVEN a Custom Labels request whose body is not a JSON object
+    # WHEN it is posted
+    status, _, answer = post(shared_cloud.endpoint_url, "RekognitionService.DescribeProjects", body)
+    # THEN the service refuses it as a client error
+    assert status == 400
+    assert json.loads(answer)["__type"] == "InvalidParameterException"
+
+
+def test_an_unknown_operation_is_a_client_error(shared_cloud: LocalCloud) -> None:
+    # GIVEN an operation the service does not have WHEN it is posted
+    status, _, answer = post(shared_cloud.endpoint_url, "RekognitionService.DescribeEverything", b"{}")
+    # THEN it is a JSON client error
+    assert status == 400
+    assert "UnknownOperation" in json.loads(answer)["__type"]
+
+
+@pytest.mark.parametrize(
+    ("target", "service", "member"),
+    [
+        ("TrentService.ListKeys", "kms", "Keys"),
+        ("RekognitionService.DetectLabels", "rekognition", "Labels"),
+    ],
+    ids=["kms", "rekognition-detect-labels"],
+)
+def test_other_targets_reach_moto_on_the_same_endpoint(
+    shared_cloud: LocalCloud, target: str, service: str, member: str
+) -> None:
+    # GIVEN a JSON target the Custom Labels emulator does not serve
+    # WHEN it is posted to the same endpoint
+    body = b'{"Image": {"Bytes": "iVBORw0KGgo="}}' if member == "Labels" else b"{}"
+    status, _, answer = post(shared_cloud.endpoint_url, target, body, service=service)
+    # THEN moto answers it
+    assert status == 200
+    assert member in json.loads(answer)
+
+
+# -- endpoint settings of an unmodified script --------------------------------------------------------
+
+
+@pytest.fixture
+def plain_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No endpoint settings but the ones a test makes, and no shared config file in the way."""
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL") or name == "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    return monkeypatch
+
+
+def plain_client(service: str) -> Any:
+    """A client as an unmodified script makes it: no endpoint_url argument."""
+    return boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def test_aws_endpoint_url_alone_points_every_client_at_the_local_cloud(
+    shared_cloud: LocalCloud, plain_environment: pytest.MonkeyPatch
+) -> None:
+    # GIVEN only AWS_ENDPOINT_URL set to the local cloud
+    plain_environment.setenv("AWS_ENDPOINT_URL", shared_cloud.endpoint_url)
+    # WHEN a script makes plain S3, KMS and Rekognition clients and uses them
+    s3, kms, rekognition = (plain_client(name) for name in ("s3", "kms", "rekognition"))
+    s3.create_bucket(Bucket="plain-script-bucket")
+    s3.put_object(Bucket="plain-script-bucket", Key="hello.txt", Body=b"hello")
+    key_id = kms.create_key(Description="plain script")["KeyMetadata"]["KeyId"]
+    project_arn = rekognition.create_project(ProjectName="plain-script")["ProjectArn"]
+    # THEN everything landed in the local cloud: moto has the bucket and key, the emulator the project
+    local_s3 = shared_cloud.client("s3")
+    assert local_s3.get_object(Bucket="plain-script-bucket", Key="hello.txt")["Body"].read() == b"hello"
+    assert (
+        shared_cloud.client("kms").describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "plain script"
+    )
+    assert project_arn.startswith(f"arn:aws:rekognition:us-east-1:{ACCOUNT}:project/plain-script/")
+    listed = shared_cloud.client("rekognition").describe_projects(ProjectNames=["plain-script"])
+    assert [project["ProjectArn"] for project in listed["ProjectDescriptions"]] == [project_arn]
+
+
+def test_the_service_specific_endpoint_setting_wins(
+    shared_cloud: LocalCloud, plain_environment: pytest.MonkeyPatch
+) -> None:
+    # GIVEN AWS_ENDPOINT_URL pointing nowhere, and AWS_ENDPOINT_URL_REKOGNITION at the local cloud
+    nowhere = "http://127.0.0.1:9"
+    plain_environment.setenv("AWS_ENDPOINT_URL", nowhere)
+    plain_environment.setenv("AWS_ENDPOINT_URL_REKOGNITION", shared_cloud.endpoint_url)
+    # WHEN a script makes plain clients
+    rekognition, s3 = plain_client("rekognition"), plain_client("s3")
+    # THEN Rekognition talks to the local cloud, and other services keep the general setting
+    assert rekognition.meta.endpoint_url == shared_cloud.endpoint_url
+    assert s3.meta.endpoint_url == nowhere
+    project_arn = rekognition.create_project(ProjectName="specific-endpoint")["ProjectArn"]
+    assert "specific-endpoint" in project_names(shared_cloud.endpoint_url, "us-east-1")
+    assert ":us-east-1:" in project_arn
+
+
+# -- the rekognition-local command --------------------------------------------------------------------
+
+
+def test_the_cli_help_names_its_options() -> None:
+    # GIVEN the installed console script WHEN asked for help
+    result = subprocess.run([str(CLI), "--help"], capture_output=True, text=True, timeout=60, check=False)
+    # THEN it exits 0 and documents the phase durations
+    assert result.returncode == 0, result.stderr
+    for option in ("--port", "--training-seconds", "--starting-seconds", "--stopping-seconds"):
+        assert option in result.stdout
+
+
+def _lines(stream: IO[str], into: queue.Queue[str]) -> None:
+    for line in stream:
+        into.put(line)
+
+
+def _poll_status(rekognition: Any, project_arn: str, wanted: str, deadline: float) -> dict[str, Any]:
+    """Describe every 0.1 s until the only version has the wanted status (the server runs in real time)."""
+    while True:
+        (version,) = rekognition.describe_project_versions(ProjectArn=project_arn)[
+            "ProjectVersionDescriptions"
+        ]
+        if version["Status"] == wanted or time.monotonic() > deadline:
+            return dict(version)
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_the_cli_serves_a_real_time_lifecycle_and_stops_on_sigterm() -> None:
+    # GIVEN rekognition-local started on a free port with short phases
+    durations = [f"--{phase}-seconds" for phase in ("training", "starting", "stopping", "deleting")]
+    command = [
+        str(CLI),
+        "--port",
+        "0",
+        *(part for option in durations for part in (option, str(CLI_DURATION))),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines: queue.Queue[str] = queue.Queue()
+        errors: queue.Queue[str] = queue.Queue()
+        assert process.stdout is not None and process.stderr is not None
+        for stream, into in ((process.stdout, lines), (process.stderr, errors)):
+            threading.Thread(target=_lines, args=(stream, into), daemon=True).start()
+        # WHEN its first line is read
+        try:
+            first = lines.get(timeout=30)
+        except queue.Empty:
+            pytest.fail(f"no URL within 30 s; stderr: {''.join(list(errors.queue))}")
+        # THEN it names the URL it listens on
+        match = re.fullmatch(r"rekognition-local listening on (http://127\.0\.0\.1:\d+)\n", first)
+        assert match, first
+        endpoint_url = match.group(1)
+        session = boto3.session.Session(
+            aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
+        )
+        s3, rekognition = (session.client(name, endpoint_url=endpoint_url) for name in ("s3", "rekognition"))
+
+        # WHEN a whole lifecycle runs against it in real time
+        s3.create_bucket(Bucket="cli-data")
+        for key, body in shapes_dataset(bucket="cli-data", images_per_label=4).items():
+            s3.put_object(Bucket="cli-data", Key=key, Body=body)
+        project_arn = rekognition.create_project(ProjectName="cli")["ProjectArn"]
+        assets = {
+            member: {"Assets": [{"GroundTruthManifest": {"S3Object": {"Bucket": "cli-data", "Name": key}}}]}
+            for member, key in (
+                ("TrainingData", "manifests/train.manifest"),
+                ("TestingData", "manifests/test.manifest"),
+            )
+        }
+        arn = rekognition.create_project_version(
+            ProjectArn=project_arn, VersionName="v1", OutputConfig={"S3Bucket": "cli-data"}, **assets
+        )["ProjectVersionArn"]
+        trained = _poll_status(rekognition, project_arn, "TRAINING_COMPLETED", time.monotonic() + 20)
+        # THEN training completes on the wall clock, billed at least its duration
+        assert trained["Status"] == "TRAINING_COMPLETED", trained["StatusMessage"]
+        elapsed = trained["TrainingEndTimestamp"].timestamp() - trained["CreationTimestamp"].timestamp()
+        assert elapsed >= CLI_DURATION - 0.01
+        rekognition.start_project_version(ProjectVersionArn=arn, MinInferenceUnits=1)
+        running = _poll_status(rekognition, project_arn, "RUNNING", time.monotonic() + 20)
+        assert running["Status"] == "RUNNING"
+        image = next(
+            body for key, body in shapes_dataset(bucket="cli-data", seed=5).items() if "/circle/" in key
+        )
+        labels = rekognition.detect_custom_labels(ProjectVersionArn=arn, Image={"Bytes": image})[
+            "CustomLabels"
+        ]
+        assert [label["Name"] for label in labels] == ["circle"]
+        # AND its clock is the real one: the time control refuses to move it
+        request = urllib.request.Request(
+            f"{endpoint_url}/_localcloud/clock/advance", data=b'{"seconds": 1}', method="POST"
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 409
+
+        # WHEN it receives SIGTERM
+        process.send_signal(signal.SIGTERM)
+        # THEN it exits cleanly within 10 s
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
