@@ -1,31 +1,254 @@
 """Provider of ``Custom::RekognitionProjectVersion`` (entry point ``index.handler``).
 
-Foundation only: the train / poll / update / delete lifecycle is built in its own issue. Until then
-Create and Update answer FAILED with a Reason that says so, and Delete answers SUCCESS without touching
-anything, so that a stack using this provider can never be left stuck in progress.
+Create trains a model version and polls until training ends; Update changes tags in place or trains a
+replacement; Delete stops and deletes the version. The decorated functions stay plain: each reads the
+event, calls the phase functions of ``version_lifecycle`` and records what the next poll needs in
+``helper.Data`` (crhelper carries it into the polling event).
 """
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
-from crhelper import CfnResource
+import aws_clients
+from botocore.exceptions import BotoCoreError, ClientError
+from hardened_resource import HardenedResource
+from resource_properties import OWNER_TAG, REPLACING, PropertyError, VersionSpec, parse
+from version_lifecycle import (
+    attributes,
+    delete_step,
+    find_version,
+    is_transient,
+    is_version_arn,
+    owner_value,
+    same_owner,
+    start_training,
+    sync_tags,
+    tags_of,
+    version_name_of,
+)
 
-helper = CfnResource(log_level="INFO", sleep_on_delete=0)
-
-NOT_YET = "this provider version cannot train model versions yet (handler lifecycle not built)"
-
-
-@helper.create
-@helper.update
-def refuse(event: dict[str, Any], context: Any) -> None:
-    raise NotImplementedError(NOT_YET)
+POLL_INTERVAL_MINUTES = int(os.environ.get("POLL_INTERVAL_MINUTES", "1"))
+helper = HardenedResource(
+    rule_prefix=os.environ.get("POLL_RULE_PREFIX", "RekCL-poll-"), polling_interval=POLL_INTERVAL_MINUTES
+)
 
 
-@helper.delete
-def nothing_to_delete(event: dict[str, Any], context: Any) -> None:
-    """Nothing was ever created by this provider version."""
+class Unfinished(RuntimeError):
+    """The work cannot finish before CloudFormation stops waiting."""
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
     helper(event, context)
+
+
+# -- time -------------------------------------------------------------------------------------------
+
+
+def start_clock(data: dict[str, Any], service_timeout: int, now: float | None = None) -> None:
+    """Remember when to give up: one poll interval (and a margin) before CloudFormation does."""
+    now = time.time() if now is None else now
+    margin = POLL_INTERVAL_MINUTES * 60 + 30
+    data["Started"] = str(now)
+    data["Deadline"] = str(now + service_timeout - margin)
+
+
+def out_of_time(data: dict[str, Any], now: float | None = None) -> bool:
+    now = time.time() if now is None else now
+    return "Deadline" in data and now >= float(data["Deadline"])
+
+
+def waited(data: dict[str, Any]) -> str:
+    return f"{int(time.time() - float(data.get('Started', time.time())))} s"
+
+
+# -- create and update ------------------------------------------------------------------------------
+
+
+def owner(event: dict[str, Any], spec: VersionSpec) -> str:
+    return owner_value(event["StackId"], event["LogicalResourceId"], spec.fingerprint)
+
+
+def begin_training(event: dict[str, Any], spec: VersionSpec, data: dict[str, Any]) -> str:
+    """Start (or adopt) the version; finish at once when an adopted one has already finished training."""
+    client = aws_clients.rekognition()
+    arn = start_training(client, spec, owner(event, spec))
+    data["Arn"] = arn
+    version = find_version(client, spec.project_arn, spec.version_name)
+    if version is not None and version["Status"] not in ("TRAINING_IN_PROGRESS", "TRAINING_FAILED"):
+        data.update(attributes(version))
+        helper.finish_now = True
+    return arn
+
+
+@helper.create
+def create(event: dict[str, Any], context: Any) -> str:
+    spec = parse(event["ResourceProperties"])
+    start_clock(helper.Data, spec.service_timeout)
+    return begin_training(event, spec, helper.Data)
+
+
+def watch_training(event: dict[str, Any], data: dict[str, Any], *, replacing: bool) -> str | None:
+    """One poll: the ARN when training completed, None to poll again, an error when it failed."""
+    arn = str(data["Arn"])
+    spec = parse(event["ResourceProperties"])
+    if out_of_time(data):
+        what = (
+            "the replacement is abandoned and the rollback deletes it once training ends" if replacing else ""
+        )
+        raise Unfinished(
+            f"Model version {arn} was still training after {waited(data)}; CloudFormation waits at most "
+            f"{spec.service_timeout} s (ServiceTimeout) for a custom resource. {what}".strip()
+        )
+    client = aws_clients.rekognition()
+    try:
+        version = find_version(client, spec.project_arn, spec.version_name)
+    except (ClientError, BotoCoreError) as error:
+        if is_transient(error):
+            return None
+        raise
+    if version is None:
+        raise RuntimeError(f"Model version {arn} disappeared while it was training")
+    status = version["Status"]
+    if status == "TRAINING_IN_PROGRESS":
+        return None
+    if status == "TRAINING_FAILED":
+        message = str(version.get("StatusMessage") or "Training failed.")
+        if replacing:  # CloudFormation forgets a failed update's new resource: delete it ourselves
+            client.delete_project_version(ProjectVersionArn=arn)
+            raise RuntimeError(f"{message} (model version {arn} failed to train and was deleted)")
+        raise RuntimeError(f"{message} (model version {arn} failed to train)")
+    data.update(attributes(version))
+    return arn
+
+
+@helper.poll_create
+def poll_create(event: dict[str, Any], context: Any) -> str | None:
+    return watch_training(event, helper.Data, replacing=False)
+
+
+def _parse_or_none(properties: dict[str, Any] | None) -> VersionSpec | None:
+    try:
+        return parse(properties or {})
+    except PropertyError:
+        return None
+
+
+def model_changed(tags: dict[str, str], spec: VersionSpec, old: VersionSpec | None) -> bool:
+    """Whether the existing version was trained from other data than ``spec`` asks for."""
+    recorded = tags.get(OWNER_TAG)
+    if recorded and "/" in recorded:
+        return recorded.split("/", 1)[1] != spec.fingerprint[:32]
+    return old is None or old.fingerprint != spec.fingerprint
+
+
+def abandoned_version(event: dict[str, Any], spec: VersionSpec, current: str) -> str | None:
+    """After a failed update, the version it started (named by the failed properties), if it is ours."""
+    old = _parse_or_none(event.get("OldResourceProperties"))
+    if old is None or (old.project_arn, old.version_name) == (spec.project_arn, spec.version_name):
+        return None
+    client = aws_clients.rekognition()
+    version = find_version(client, old.project_arn, old.version_name)
+    if version is None or version["ProjectVersionArn"] == current:
+        return None
+    arn = str(version["ProjectVersionArn"])
+    return arn if same_owner(tags_of(client, arn).get(OWNER_TAG), owner(event, spec)) else None
+
+
+@helper.update
+def update(event: dict[str, Any], context: Any) -> str:
+    spec = parse(event["ResourceProperties"])
+    start_clock(helper.Data, spec.service_timeout)
+    current = str(event.get("PhysicalResourceId", ""))
+    client = aws_clients.rekognition()
+    in_place = is_version_arn(current) and current.split("/version/")[0] == spec.project_arn.rsplit("/", 1)[0]
+    if in_place and version_name_of(current) == spec.version_name:
+        version = find_version(client, spec.project_arn, spec.version_name)
+        if version is not None and version["ProjectVersionArn"] == current:
+            tags = tags_of(client, current)
+            old = _parse_or_none(event.get("OldResourceProperties"))
+            if model_changed(tags, spec, old):
+                changed = ", ".join(spec.changed_members(old)) if old else ", ".join(REPLACING)
+                raise PropertyError(
+                    f"Changing {changed} needs a new model version, but VersionName {spec.version_name!r} is "
+                    "unchanged and names the existing one: give the new version another VersionName "
+                    "(or leave VersionName out and let the construct derive one)"
+                )
+            sync_tags(client, current, spec.tags)
+            helper.Data.update(attributes(version))
+            abandoned = abandoned_version(event, spec, current)
+            if abandoned:
+                helper.Data["Abandoned"] = abandoned
+            else:
+                helper.finish_now = True
+            return current
+    helper.Data["Replacing"] = "true"
+    return begin_training(event, spec, helper.Data)
+
+
+@helper.poll_update
+def poll_update(event: dict[str, Any], context: Any) -> str | None:
+    data = helper.Data
+    if "Abandoned" in data:
+        return clean_up_abandoned(event, data)
+    return watch_training(event, data, replacing=True)
+
+
+def clean_up_abandoned(event: dict[str, Any], data: dict[str, Any]) -> str | None:
+    """A rollback keeps the current version; the failed update's version is deleted once it can be."""
+    current = str(event["PhysicalResourceId"])
+    old = parse(event["OldResourceProperties"])
+    if out_of_time(data):  # the rollback itself must not fail: report the leftover and finish
+        helper.Reason = f"Model version {data['Abandoned']} could not be deleted in time; delete it by hand"
+        return current
+    try:
+        progress = delete_step(aws_clients.rekognition(), old.project_arn, str(data["Abandoned"]))
+    except (ClientError, BotoCoreError) as error:
+        if is_transient(error):
+            return None
+        raise
+    return current if progress.gone else None
+
+
+# -- delete -----------------------------------------------------------------------------------------
+
+
+def project_of(event: dict[str, Any]) -> str:
+    project = event.get("ResourceProperties", {}).get("ProjectArn")
+    if not isinstance(project, str) or not project:
+        raise PropertyError("ProjectArn is required to find the model version to delete")
+    return project
+
+
+@helper.delete
+def delete(event: dict[str, Any], context: Any) -> str:
+    physical = str(event["PhysicalResourceId"])
+    if not is_version_arn(physical):  # the Create never got as far as a model version
+        helper.finish_now = True
+        return physical
+    timeout = _parse_or_none(event.get("ResourceProperties"))
+    start_clock(helper.Data, timeout.service_timeout if timeout else 3600)
+    if delete_step(aws_clients.rekognition(), project_of(event), physical).gone:
+        helper.finish_now = True
+    return physical
+
+
+@helper.poll_delete
+def poll_delete(event: dict[str, Any], context: Any) -> str | None:
+    physical = str(event["PhysicalResourceId"])
+    try:
+        progress = delete_step(aws_clients.rekognition(), project_of(event), physical)
+    except (ClientError, BotoCoreError) as error:
+        if is_transient(error) and not out_of_time(helper.Data):
+            return None
+        raise
+    if progress.gone:
+        return physical
+    if out_of_time(helper.Data):
+        raise Unfinished(
+            f"Model version {physical} is still there after {waited(helper.Data)} because {progress.why}; "
+            "CloudFormation stops waiting at ServiceTimeout. Retry the delete when it can finish."
+        )
+    return None

@@ -1,0 +1,229 @@
+"""crhelper's CfnResource with its known traps fixed (see REFERENCE.md section 3).
+
+- Rule names and permission statement ids: a fixed prefix plus a hash of the request, at most 64
+  characters whatever the logical id, and the same on a retried invocation (so a Lambda retry reuses
+  the rule instead of starting a second poller).
+- AWS clients are lazy and come from the one seam (crhelper makes three at import).
+- Exactly one response per invocation, retried on HTTP errors, Reason kept from its beginning, the
+  PhysicalResourceId of a failed Create is the version it made (so the rollback Delete removes it).
+- A step may finish at once (no rule) when there is nothing to wait for.
+- A timed-out first invocation removes the rule it made; a timed-out poll leaves the next poll to go on.
+- No sleep before answering a Delete: logs reach CloudWatch from stdout without it.
+- Logs are INFO, and the ResponseURL is never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import aws_clients
+import cfn_response_sender
+from botocore.exceptions import ClientError
+from crhelper import CfnResource
+
+LOG = logging.getLogger(__name__)
+ATTRIBUTES = (
+    "Arn",
+    "VersionName",
+    "Status",
+    "F1Score",
+    "EvaluationSummaryBucket",
+    "EvaluationSummaryKey",
+    "BillableTrainingTimeInSeconds",
+)
+EVENTBRIDGE_NAME_MAX = 64
+# crhelper's stubs describe its public API only; the internals overridden here are untyped.
+_CrhelperBase: Any = CfnResource
+
+
+Step = TypeVar("Step", bound=Callable[..., Any])
+
+
+class HardenedResource(_CrhelperBase):  # type: ignore[misc]
+    def __init__(self, *, rule_prefix: str, polling_interval: int = 1) -> None:
+        # crhelper's __init__ would create lambda/events/logs clients at import; set its state ourselves.
+        self._sleep_on_delete = 0
+        self._create_func = self._update_func = self._delete_func = None
+        self._poll_create_func = self._poll_update_func = self._poll_delete_func = None
+        self._timer: threading.Timer | None = None
+        self._init_failed = None
+        self._json_logging = False
+        self._log_level = "INFO"
+        self._boto_level = "WARNING"
+        self._send_response = False
+        self._polling_interval = max(1, polling_interval)
+        self.Status = self.Reason = self.PhysicalResourceId = ""
+        self.StackId = self.RequestId = self.LogicalResourceId = ""
+        self.Data: dict[str, Any] = {}
+        self.NoEcho = False
+        self._event: dict[str, Any] = {}
+        self._context: Any = None
+        self._response_url = ""
+        self._sam_local = None
+        self._region = None
+        self._ssl_verify = None
+        self.rule_prefix = rule_prefix
+        self.finish_now = False
+        self._sent = False
+        self._undelivered = False
+
+    def __call__(self, event: dict[str, Any], context: Any) -> None:
+        super().__call__(event, context)
+        if self._undelivered:  # let Lambda retry the invocation rather than leave the stack waiting
+            raise cfn_response_sender.ResponseNotDelivered("the response could not be delivered")
+
+    # Typed registration (crhelper's decorators only record the function and return it).
+    def create(self, function: Step) -> Step:
+        return self._register("_create_func", function)
+
+    def update(self, function: Step) -> Step:
+        return self._register("_update_func", function)
+
+    def delete(self, function: Step) -> Step:
+        return self._register("_delete_func", function)
+
+    def poll_create(self, function: Step) -> Step:
+        return self._register("_poll_create_func", function)
+
+    def poll_update(self, function: Step) -> Step:
+        return self._register("_poll_update_func", function)
+
+    def poll_delete(self, function: Step) -> Step:
+        return self._register("_poll_delete_func", function)
+
+    def _register(self, slot: str, function: Step) -> Step:
+        setattr(self, slot, function)
+        return function
+
+    @property
+    def _lambda_client(self) -> Any:
+        return aws_clients.lambda_()
+
+    @property
+    def _events_client(self) -> Any:
+        return aws_clients.events()
+
+    def _crhelper_init(self, event: dict[str, Any], context: Any) -> bool:
+        self.finish_now = False
+        self._sent = False
+        self._undelivered = False
+        LOG.info(
+            "%s %s of %s (request %s)",
+            "Poll of" if "CrHelperPoll" in event else "Received",
+            event.get("RequestType"),
+            event.get("LogicalResourceId"),
+            event.get("RequestId"),
+        )
+        initialised: bool = super()._crhelper_init(event, context)
+        return initialised
+
+    # -- polling ------------------------------------------------------------------------------------
+
+    def poll_name(self) -> str:
+        digest = hashlib.sha256(
+            f"{self._event['StackId']}|{self._event['LogicalResourceId']}|{self._event['RequestId']}".encode()
+        ).hexdigest()
+        return (self.rule_prefix + digest)[:EVENTBRIDGE_NAME_MAX]
+
+    def _polling_init(self, event: dict[str, Any]) -> None:
+        if "CrHelperPoll" not in event and self.finish_now and self.Status != "FAILED":
+            self._send_response = True
+            return
+        super()._polling_init(event)
+
+    def _put_rule(self) -> str:
+        schedule = f"rate({self._polling_interval} minute{'s' if self._polling_interval != 1 else ''})"
+        response = self._events_client.put_rule(
+            Name=self.poll_name(), ScheduleExpression=schedule, State="ENABLED"
+        )
+        return str(response["RuleArn"])
+
+    def _add_permission(self, rule_arn: str) -> str:
+        """Allow the rule to invoke this function, replacing the statement a crashed attempt left."""
+        statement = self.poll_name()
+        try:
+            self._lambda_client.remove_permission(
+                FunctionName=self._context.function_name, StatementId=statement
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+        self._lambda_client.add_permission(
+            FunctionName=self._context.function_name,
+            StatementId=statement,
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=rule_arn,
+        )
+        return statement
+
+    def _remove_polling(self) -> None:
+        """Remove target, permission and rule; each step runs even if an earlier one found nothing."""
+        self._event.pop("CrHelperData", None)
+        self.Data.pop("PhysicalResourceId", None)
+        rule, permission = self._event.get("CrHelperRule"), self._event.get("CrHelperPermission")
+        steps: list[Callable[[], None]] = []
+        if rule:
+            steps += [lambda: self._remove_targets(rule)]
+        if permission:
+            steps += [lambda: self._remove_permission(permission)]
+        if rule:
+            steps += [lambda: self._delete_rule(rule)]
+        for step in steps:
+            try:
+                step()
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                    raise
+
+    def _timeout(self) -> None:
+        if "CrHelperPoll" in self._event:
+            LOG.error("This poll is about to time out; the next scheduled poll carries on")
+            return
+        LOG.error("The invocation is about to time out; answering FAILED")
+        if "CrHelperRule" in self._event:
+            self._remove_polling()
+        self._send("FAILED", "The provider Lambda timed out before it could finish this step")
+
+    def _wait_for_cwlogs(self, sleep: Any = None) -> None:
+        return None
+
+    # -- the response -------------------------------------------------------------------------------
+
+    def _cfn_response(self, event: dict[str, Any]) -> None:
+        if self.Status == "FAILED" or self.PhysicalResourceId in ("", None, True):
+            self.PhysicalResourceId = self._fallback_physical_id(event)
+        self._send()
+
+    def _fallback_physical_id(self, event: dict[str, Any]) -> str:
+        if event["RequestType"] != "Create":
+            return str(event["PhysicalResourceId"])
+        arn = self.Data.get("Arn")
+        return str(arn) if arn else f"not-created:{event['LogicalResourceId']}"[:1024]
+
+    def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
+        if self._sent:
+            LOG.info("A response was already sent for this invocation")
+            return
+        self._sent = True
+        body = {
+            "Status": status or self.Status,
+            "Reason": reason if status else str(self.Reason),
+            "PhysicalResourceId": str(self.PhysicalResourceId or self._fallback_physical_id(self._event)),
+            "StackId": self.StackId,
+            "RequestId": self.RequestId,
+            "LogicalResourceId": self.LogicalResourceId,
+            "Data": {key: str(self.Data[key]) for key in ATTRIBUTES if key in self.Data},
+            "NoEcho": False,
+        }
+        if body["Status"] == "FAILED":
+            LOG.error("Answering FAILED: %s", body["Reason"])
+        try:
+            cfn_response_sender.put(self._response_url, body)
+        except cfn_response_sender.ResponseNotDelivered:
+            LOG.exception("The response was not delivered")
+            self._undelivered = True

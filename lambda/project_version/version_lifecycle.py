@@ -1,0 +1,173 @@
+"""The model version's phases as plain functions over a Rekognition client: train, watch, tag, delete.
+
+Each function makes few calls (a poll makes one Describe, plus at most one action), so a stack of many
+versions stays inside Custom Labels' 5-calls-per-second control-plane quota.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from resource_properties import OWNER_TAG, VersionSpec
+
+VERSION_ARN = re.compile(
+    r"arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}/version/[a-zA-Z0-9_.\-]{1,255}/[0-9]+"
+)
+TRANSIENT = frozenset(
+    {
+        "ThrottlingException",
+        "ProvisionedThroughputExceededException",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+# What a delete has to wait for, and why, in words for a FAILED Reason.
+WAIT_REASONS = {
+    "TRAINING_IN_PROGRESS": "it is still training, and Rekognition cannot delete a model while it trains",
+    "STARTING": "it is starting; it is stopped first",
+    "RUNNING": "it is running; it is stopped first",
+    "STOPPING": "it is stopping",
+    "DELETING": "Rekognition is deleting it",
+    "COPYING_IN_PROGRESS": "it is being copied",
+}
+
+
+class NotOurs(RuntimeError):
+    """A version with the requested name exists and this resource did not create it."""
+
+
+def is_transient(error: Exception) -> bool:
+    """Throttling, 5xx and connection trouble: try again at the next poll instead of failing."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code")) in TRANSIENT
+    return isinstance(error, (BotocoreConnectionError, HTTPClientError))
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_version_arn(value: str) -> bool:
+    return bool(VERSION_ARN.fullmatch(value))
+
+
+def version_name_of(arn: str) -> str:
+    return arn.split("/")[3]
+
+
+def owner_value(stack_id: str, logical_id: str, fingerprint: str) -> str:
+    """``<resource hash>/<model hash>``: who owns the version, and what it was trained from."""
+    resource = hashlib.sha256(f"{stack_id}|{logical_id}".encode()).hexdigest()[:32]
+    return f"{resource}/{fingerprint[:32]}"
+
+
+def same_owner(tag_value: str | None, owner: str) -> bool:
+    return tag_value is not None and tag_value.split("/")[0] == owner.split("/")[0]
+
+
+def find_version(client: Any, project_arn: str, name: str) -> dict[str, Any] | None:
+    """The version's description, or None when it (or its project) no longer exists."""
+    try:
+        described = client.describe_project_versions(ProjectArn=project_arn, VersionNames=[name])
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None
+        raise
+    versions: list[dict[str, Any]] = described.get("ProjectVersionDescriptions", [])
+    return versions[0] if versions else None
+
+
+def tags_of(client: Any, arn: str) -> dict[str, str]:
+    tags: dict[str, str] = client.list_tags_for_resource(ResourceArn=arn).get("Tags", {})
+    return tags
+
+
+def start_training(client: Any, spec: VersionSpec, owner: str) -> str:
+    """CreateProjectVersion, or adopt the version a previous attempt of this same request created."""
+    try:
+        response = client.create_project_version(
+            **spec.request, VersionName=spec.version_name, Tags={**spec.tags, OWNER_TAG: owner}
+        )
+    except ClientError as error:
+        if error_code(error) != "ResourceInUseException":
+            raise
+        existing = find_version(client, spec.project_arn, spec.version_name)
+        if existing is None:
+            raise
+        arn = str(existing["ProjectVersionArn"])
+        recorded = tags_of(client, arn).get(OWNER_TAG)
+        if not same_owner(recorded, owner):
+            raise NotOurs(
+                f"model version {spec.version_name} already exists in project {spec.project_arn} and was not "
+                f"created by this resource ({arn}); it is left untouched: choose another VersionName"
+            ) from error
+        if recorded != owner or existing["Status"] == "DELETING":
+            raise NotOurs(
+                f"model version {spec.version_name} ({arn}) was created by this resource from other "
+                f"properties, or is being deleted; it is left untouched: choose another VersionName"
+            ) from error
+        return arn
+    return str(response["ProjectVersionArn"])
+
+
+def sync_tags(client: Any, arn: str, desired: dict[str, str]) -> None:
+    """Make the version's tags ``desired``, keeping the ownership tag; no call when nothing changed."""
+    current = tags_of(client, arn)
+    removed = [key for key in current if key not in desired and key != OWNER_TAG]
+    changed = {key: value for key, value in desired.items() if current.get(key) != value}
+    if removed:
+        client.untag_resource(ResourceArn=arn, TagKeys=removed)
+    if changed:
+        client.tag_resource(ResourceArn=arn, Tags=changed)
+
+
+def attributes(version: dict[str, Any]) -> dict[str, str]:
+    """``Fn::GetAtt`` values of a trained version (strings, as CloudFormation stores them)."""
+    summary = version.get("EvaluationResult", {}).get("Summary", {}).get("S3Object", {})
+    values = {
+        "Arn": version["ProjectVersionArn"],
+        "VersionName": version_name_of(version["ProjectVersionArn"]),
+        "Status": version["Status"],
+        "F1Score": version.get("EvaluationResult", {}).get("F1Score"),
+        "EvaluationSummaryBucket": summary.get("Bucket"),
+        "EvaluationSummaryKey": summary.get("Name"),
+        "BillableTrainingTimeInSeconds": version.get("BillableTrainingTimeInSeconds"),
+    }
+    return {key: str(value) for key, value in values.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class DeleteProgress:
+    gone: bool
+    status: str = ""
+
+    @property
+    def why(self) -> str:
+        return WAIT_REASONS.get(self.status, f"its status is {self.status}")
+
+
+def delete_step(client: Any, project_arn: str, arn: str) -> DeleteProgress:
+    """One step towards "gone": stop a running model, delete a stopped or trained one, else wait."""
+    version = find_version(client, project_arn, version_name_of(arn))
+    if version is None or version["ProjectVersionArn"] != arn:
+        return DeleteProgress(gone=True)
+    status = str(version["Status"])
+    try:
+        if status in ("RUNNING", "STARTING"):
+            client.stop_project_version(ProjectVersionArn=arn)
+        elif status not in WAIT_REASONS:
+            client.delete_project_version(ProjectVersionArn=arn)
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return DeleteProgress(gone=True)
+        if error_code(error) != "ResourceInUseException":  # in use: its status moved on; look again next poll
+            raise
+    return DeleteProgress(gone=False, status=status)
