@@ -11,6 +11,7 @@ from typing import Any
 
 import jsii
 from aws_cdk import (
+    Annotations,
     CustomResource,
     Duration,
     Fn,
@@ -210,6 +211,9 @@ class ProjectVersion(ProjectVersionBase):
             request["FeatureConfig"] = feature_config.render()
         requested_name = version_name if version_name is not None else self._default_version_name(request)
 
+        warning = validation.short_timeout_warning(service_timeout)
+        if warning:
+            Annotations.of(self).add_warning_v2("rekognition-custom-labels:short-service-timeout", warning)
         self.provider = ProjectVersionProvider.of(self)
         self._resource = CustomResource(
             self,

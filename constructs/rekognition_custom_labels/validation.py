@@ -31,6 +31,8 @@ TAG_CHARS = re.compile(r"^[\w .:/=+\-@]*$")
 
 SERVICE_TIMEOUT_MIN_SECONDS = 1
 SERVICE_TIMEOUT_MAX_SECONDS = 3600
+# The provider polls once a minute and gives up one poll and 30 s before the timeout.
+SERVICE_TIMEOUT_USEFUL_SECONDS = 150
 
 
 def _literal(value: object) -> bool:
@@ -105,6 +107,19 @@ def check_service_timeout(timeout: Duration) -> list[str]:
             f"custom resource (got {seconds} seconds); train longer with the WaitCondition mode"
         ]
     return []
+
+
+def short_timeout_warning(timeout: Duration | None) -> str | None:
+    """A valid timeout that still leaves the provider no poll before it must give up."""
+    if timeout is None or Token.is_unresolved(timeout.to_seconds()):
+        return None
+    seconds = timeout.to_seconds()
+    if seconds >= SERVICE_TIMEOUT_USEFUL_SECONDS:
+        return None
+    return (
+        f"service_timeout {seconds} s leaves no time to poll: the provider checks once a minute and stops "
+        "waiting a poll and 30 s before the timeout, so any training, stop or delete will answer FAILED"
+    )
 
 
 def check_tags(tags: Mapping[str, str]) -> list[str]:

@@ -78,6 +78,7 @@ def begin_training(event: dict[str, Any], spec: VersionSpec, data: dict[str, Any
     data["Arn"] = arn
     version = find_version(client, spec.project_arn, spec.version_name)
     if version is not None and version["Status"] not in ("TRAINING_IN_PROGRESS", "TRAINING_FAILED"):
+        sync_tags(client, arn, spec.tags)  # adopted, already trained: bring its tags up to date, done
         data.update(attributes(version))
         helper.finish_now = True
     return arn

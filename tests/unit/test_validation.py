@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk import App, Aws, CfnParameter, Duration, RemovalPolicy, Stack, Tags, Token
 from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Annotations, Match
 
 from constructs import IConstruct
 from rekognition_custom_labels import FeatureConfig, ProjectVersion, TestingData, TrainingData, validation
@@ -537,3 +538,17 @@ def test_check_tags_reports_every_bad_tag() -> None:
     # GIVEN two bad tags / WHEN checked / THEN both are reported
     errors = validation.check_tags({"aws:a": "v", "b": "x#"})
     assert len(errors) == 2, errors
+
+
+def test_a_service_timeout_too_short_to_poll_warns_at_synth() -> None:
+    # GIVEN a version whose service_timeout is shorter than two polls and the provider's margin
+    stack = new_stack()
+    ProjectVersion(stack, "V", project=PROJECT_ARN, service_timeout=Duration.seconds(90))
+    # THEN synthesis warns that nothing can be waited for
+    Annotations.from_stack(stack).has_warning("/Stack/V", Match.string_like_regexp("leaves no time to poll"))
+
+
+def test_a_service_timeout_long_enough_to_poll_does_not_warn() -> None:
+    stack = new_stack()
+    ProjectVersion(stack, "V", project=PROJECT_ARN, service_timeout=Duration.minutes(10))
+    Annotations.from_stack(stack).has_no_warning("*", Match.string_like_regexp("leaves no time to poll"))

@@ -1,0 +1,197 @@
+"""Delete: whatever state the version is in, it ends gone and answers SUCCESS, or FAILED saying why.
+
+CloudFormation cannot delete a stack whose custom resource does not answer SUCCESS to Delete, and the
+Delete after a failed Create carries whatever PhysicalResourceId the FAILED response gave.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from localcloud.rekognition.clock import ManualClock
+from localcloud.server import LocalCloud
+
+from .conftest import DURATIONS
+from .driver import CloudFormation
+
+OWNER_TAG = "cdk-rekognition-custom-labels:owner"  # resource_properties.OWNER_TAG
+LOGICAL_ID = "Classifier"
+
+
+def trained_directly(rekognition: Any, properties: dict[str, Any], *, clock: ManualClock | None) -> str:
+    """A version made as the handler makes it (tags included); trained when ``clock`` is given."""
+    arn: str = rekognition.create_project_version(
+        ProjectArn=properties["ProjectArn"],
+        VersionName=properties["VersionName"],
+        OutputConfig=properties["OutputConfig"],
+        TrainingData=properties["TrainingData"],
+        TestingData=properties["TestingData"],
+        VersionDescription=properties["VersionDescription"],
+        Tags={**properties["Tags"], OWNER_TAG: f"{'a' * 32}/{'b' * 32}"},
+    )["ProjectVersionArn"]
+    if clock is not None:
+        clock.advance(DURATIONS.training)
+        assert status_of(rekognition, properties["ProjectArn"], arn) == "TRAINING_COMPLETED"
+    return arn
+
+
+def status_of(rekognition: Any, project_arn: str, arn: str) -> str:
+    described = rekognition.describe_project_versions(ProjectArn=project_arn)["ProjectVersionDescriptions"]
+    return str(next(v["Status"] for v in described if v["ProjectVersionArn"] == arn))
+
+
+def versions(cfn: CloudFormation, project_arn: str) -> dict[str, str]:
+    """Every version left in the project, ARN -> status."""
+    return {v["ProjectVersionArn"]: v["Status"] for v in cfn.versions(project_arn)}
+
+
+def assert_nothing_left_polling(cfn: CloudFormation) -> None:
+    leftovers = cfn.leftovers()
+    assert leftovers["rules"] == [] and leftovers["all_rules"] == [], leftovers
+    assert leftovers["permissions"] == [], leftovers
+
+
+def delete_event(cfn: CloudFormation, properties: dict[str, Any], physical_id: str) -> dict[str, Any]:
+    return cfn.event("Delete", LOGICAL_ID, properties, physical_id=physical_id)
+
+
+def test_delete_of_a_trained_version_deletes_it(
+    cfn: CloudFormation, rekognition: Any, clock: ManualClock, properties: dict[str, Any], project_arn: str
+) -> None:
+    # GIVEN a trained version
+    arn = trained_directly(rekognition, properties, clock=clock)
+    # WHEN CloudFormation deletes it
+    outcome = cfn.send(delete_event(cfn, properties, arn))
+    # THEN it answers SUCCESS with the same id once the version is gone
+    assert outcome.status == "SUCCESS", outcome.reason
+    assert outcome.physical_id == arn
+    assert outcome.polls == 1  # DELETING lasts one poll interval
+    assert versions(cfn, project_arn) == {}
+    assert_nothing_left_polling(cfn)
+
+
+def test_delete_of_a_running_version_stops_it_first(
+    cfn: CloudFormation, rekognition: Any, clock: ManualClock, properties: dict[str, Any], project_arn: str
+) -> None:
+    # GIVEN a trained version that is running
+    arn = trained_directly(rekognition, properties, clock=clock)
+    rekognition.start_project_version(ProjectVersionArn=arn, MinInferenceUnits=1)
+    clock.advance(DURATIONS.starting)
+    assert status_of(rekognition, project_arn, arn) == "RUNNING"
+    # WHEN CloudFormation deletes it
+    outcome = cfn.send(delete_event(cfn, properties, arn))
+    # THEN the handler stops it, waits for STOPPED, deletes it, and answers SUCCESS
+    assert outcome.status == "SUCCESS", outcome.reason
+    assert outcome.physical_id == arn
+    assert outcome.polls == 2  # one interval STOPPING, one DELETING
+    assert versions(cfn, project_arn) == {}
+    assert_nothing_left_polling(cfn)
+
+
+def test_delete_of_a_training_version_waits_for_the_training_to_end(
+    cfn: CloudFormation, rekognition: Any, clock: ManualClock, properties: dict[str, Any], project_arn: str
+) -> None:
+    # GIVEN a version with 120 s of training left
+    arn = trained_directly(rekognition, properties, clock=None)
+    clock.advance(DURATIONS.training - 120)
+    assert status_of(rekognition, project_arn, arn) == "TRAINING_IN_PROGRESS"
+    # WHEN CloudFormation deletes it
+    outcome = cfn.send(delete_event(cfn, properties, arn))
+    # THEN the handler waits until training ends, deletes it, and answers SUCCESS
+    assert outcome.status == "SUCCESS", outcome.reason
+    assert outcome.physical_id == arn
+    assert outcome.polls == 3  # two intervals of training left, then one DELETING
+    assert versions(cfn, project_arn) == {}
+    assert_nothing_left_polling(cfn)
+
+
+def test_delete_of_a_version_already_gone_succeeds(
+    cfn: CloudFormation, rekognition: Any, clock: ManualClock, properties: dict[str, Any], project_arn: str
+) -> None:
+    # GIVEN a version deleted out of band
+    arn = trained_directly(rekognition, properties, clock=clock)
+    rekognition.delete_project_version(ProjectVersionArn=arn)
+    clock.advance(DURATIONS.deleting)
+    assert versions(cfn, project_arn) == {}
+    # WHEN CloudFormation deletes it
+    outcome = cfn.send(delete_event(cfn, properties, arn))
+    # THEN it answers SUCCESS at once
+    assert outcome.status == "SUCCESS", outcome.reason
+    assert outcome.physical_id == arn
+    assert outcome.polls == 0
+    assert versions(cfn, project_arn) == {}
+    assert_nothing_left_polling(cfn)
+
+
+def test_delete_after_a_create_that_made_nothing_succeeds_without_calling_rekognition(
+    cfn: CloudFormation, cloud: LocalCloud, rekognition: Any, properties: dict[str, Any], project_arn: str
+) -> None:
+    # GIVEN the physical id a Create that never made a version answers, and every Rekognition call
+    # the delete could make armed to fail once
+    physical = f"not-created:{LOGICAL_ID}"
+    armed = ("DescribeProjectVersions", "StopProjectVersion", "DeleteProjectVersion", "ListTagsForResource")
+    for operation in armed:
+        cloud.service.faults.fail_next(operation, "AccessDeniedException", count=1)
+    # WHEN CloudFormation deletes it
+    outcome = cfn.send(delete_event(cfn, properties, physical))
+    # THEN it answers SUCCESS at once with that same id
+    assert outcome.status == "SUCCESS", outcome.reason
+    assert outcome.physical_id == physical
+    assert outcome.polls == 0
+    # AND no Rekognition call was made: every injected error is still armed
+    nowhere = f"{project_arn}x"  # the injected error is raised before any validation
+    calls = {
+        "DescribeProjectVersions": lambda: rekognition.describe_project_versions(ProjectArn=project_arn),
+        "StopProjectVersion": lambda: rekognition.stop_project_version(ProjectVersionArn=nowhere),
+        "DeleteProjectVersion": lambda: rekognition.delete_project_version(ProjectVersionArn=nowhere),
+        "ListTagsForResource": lambda: rekognition.list_tags_for_resource(ResourceArn=project_arn),
+    }
+    for operation in armed:
+        with pytest.raises(ClientError) as raised:
+            calls[operation]()
+        assert raised.value.response["Error"]["Code"] == "AccessDeniedException", operation
+    assert versions(cfn, project_arn) == {}
+    assert_nothing_left_polling(cfn)
+
+
+def test_delete_when_the_project_is_gone_succeeds(
+    cfn: CloudFormation, rekognition: Any, clock: ManualClock, properties: dict[str, Any], project_arn: str
+) -> None:
+    # GIVEN a version, then its project, deleted out of band
+    arn = trained_directly(rekognition, properties, clock=clock)
+    rekognition.delete_project_version(ProjectVersionArn=arn)
+    clock.advance(DURATIONS.deleting)
+    rekognition.delete_project(ProjectArn=project_arn)
+    clock.advance(DURATIONS.project_deleting)
+    assert rekognition.describe_projects()["ProjectDescriptions"] == []
+    # WHEN CloudFormation deletes the version
+    outcome = cfn.send(delete_event(cfn, properties, arn))
+    # THEN it answers SUCCESS at once
+    assert outcome.status == "SUCCESS", outcome.reason
+    assert outcome.physical_id == arn
+    assert outcome.polls == 0
+    assert_nothing_left_polling(cfn)
+
+
+def test_delete_that_cannot_finish_in_time_fails_saying_why(
+    cfn: CloudFormation, rekognition: Any, properties: dict[str, Any], project_arn: str
+) -> None:
+    # GIVEN a version that has just started training, and a ServiceTimeout shorter than one poll
+    # interval plus the handler's margin (its deadline has passed by the first poll)
+    arn = trained_directly(rekognition, properties, clock=None)
+    short = {**properties, "ServiceTimeout": 60}
+    # WHEN CloudFormation deletes it
+    outcome = cfn.send(delete_event(cfn, short, arn))
+    # THEN it answers FAILED at the first poll, naming the version and why it cannot be deleted yet
+    assert outcome.status == "FAILED"
+    assert outcome.physical_id == arn
+    assert outcome.polls == 1
+    assert arn in outcome.reason
+    assert "still training" in outcome.reason
+    assert "cannot delete a model while it trains" in outcome.reason
+    # AND the version is left training (nothing else could be done), and nothing polls any more
+    assert versions(cfn, project_arn) == {arn: "TRAINING_IN_PROGRESS"}
+    assert_nothing_left_polling(cfn)
