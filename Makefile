@@ -32,6 +32,7 @@ synth: setup
 
 demo: synth
 	python -m localcloud show cdk.out
+	python -m localcloud.demo
 
 lint: setup
 	ruff check .

@@ -20,6 +20,7 @@ DEFAULTS = {
     "dataset_bucket": "rekcl-example-dataset",
     "training_manifest": "manifests/train.manifest",
     "testing_manifest": "manifests/test.manifest",
+    "team": "vision",
 }
 
 
@@ -45,7 +46,7 @@ class ExampleStack(cdk.Stack):
             training_data=TrainingData.from_manifest(dataset, context("training_manifest")),
             testing_data=TestingData.from_manifest(dataset, context("testing_manifest")),
             version_description="Shapes classifier trained by cdk deploy",
-            tags={"team": "vision"},
+            tags={"team": context("team")},
         )
         cdk.Validations.of(classifier.output_bucket).acknowledge(
             cdk.Acknowledgment(

@@ -1,5 +1,7 @@
-"""``python -m bench``: print the benchmark tables."""
+"""``python -m bench``: print the benchmark tables (synthesis, then local deployment)."""
 
-from .synth import main
+from . import deploy, synth
 
-main()
+synth.main()
+print()
+deploy.main()

@@ -66,7 +66,9 @@ class LocalCloud:
         backends = Boto3Backends(self.endpoint_url)
         self._service = CustomLabelsService(objects=backends, keys=backends, **self._options)
         self._server.app = LocalCloudApp(self._service, fallback=moto)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="localcloud", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="localcloud", daemon=True
+        )
         self._thread.start()
         self._post("/moto-api/reset")  # moto keeps state per process: every local cloud starts empty
         return self

@@ -1,0 +1,1 @@
+"""Deploy a synthesized CDK app into the local cloud, as CloudFormation would."""

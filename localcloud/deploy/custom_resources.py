@@ -1,0 +1,156 @@
+"""CloudFormation's custom-resource protocol against a provider Lambda bundled in ``cdk.out``.
+
+Events are sent exactly as CloudFormation sends them (string scalars, a fresh RequestId, a pre-signed
+style HTTPS ResponseURL); the function runs in its own process from its asset folder with its
+template environment; crhelper's EventBridge polling rules are fired on their schedule, sped up by
+``time_scale``; a crashed invocation is retried like Lambda's asynchronous invoke.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..cfn_response import ResponseServer
+from ..lambda_runtime import FunctionConfig, invoke
+from ..schedules import scheduled_targets
+
+LAMBDA_RETRIES = 2
+DEFAULT_SERVICE_TIMEOUT = 3600.0
+
+
+class CustomResourceFailed(Exception):
+    """The provider answered FAILED (or never answered in time)."""
+
+    def __init__(self, reason: str, physical_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.physical_id = physical_id
+
+
+@dataclass(frozen=True)
+class Answer:
+    physical_id: str
+    data: dict[str, Any]
+
+
+def stringify(value: Any) -> Any:
+    """Every scalar as a string, as CloudFormation passes ResourceProperties."""
+    if isinstance(value, Mapping):
+        return {key: stringify(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [stringify(item) for item in value]
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass
+class ProviderFunction:
+    config: FunctionConfig
+    arn: str
+
+
+class CustomResourceRunner:
+    def __init__(
+        self,
+        *,
+        responses: ResponseServer,
+        events_client: Any,
+        base_env: Mapping[str, str],
+        stack_id: str,
+        time_scale: float = 60.0,
+        progress: Callable[[str], None] = lambda _: None,
+        counts: Counter[str] | None = None,
+    ) -> None:
+        self.responses = responses
+        self.events_client = events_client
+        self.base_env = dict(base_env)
+        self.stack_id = stack_id
+        self.time_scale = time_scale
+        self.progress = progress
+        self.counts: Counter[str] = counts if counts is not None else Counter()
+
+    def request(
+        self,
+        function: ProviderFunction,
+        request_type: str,
+        logical_id: str,
+        resource_type: str,
+        properties: Mapping[str, Any],
+        *,
+        physical_id: str | None = None,
+        old_properties: Mapping[str, Any] | None = None,
+    ) -> Answer:
+        request_id = str(uuid.uuid4())
+        event: dict[str, Any] = {
+            "RequestType": request_type,
+            "ServiceToken": function.arn,
+            "ResponseURL": self.responses.url_for(request_id),
+            "StackId": self.stack_id,
+            "RequestId": request_id,
+            "ResourceType": resource_type,
+            "LogicalResourceId": logical_id,
+            "ResourceProperties": stringify(properties),
+        }
+        if physical_id is not None:
+            event["PhysicalResourceId"] = physical_id
+        if old_properties is not None:
+            event["OldResourceProperties"] = stringify(old_properties)
+        timeout = float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
+        deadline = time.monotonic() + timeout
+        self._invoke(function, event)
+        while not self._answered(request_id):
+            if time.monotonic() > deadline:
+                raise CustomResourceFailed(
+                    f"CloudFormation did not receive a response from your Custom Resource within the "
+                    f"ServiceTimeout of {int(timeout)} seconds",
+                    physical_id,
+                )
+            mine = [
+                t
+                for t in scheduled_targets(self.events_client)
+                if t.target_arn == function.arn and t.input.get("RequestId") == request_id
+            ]
+            for target in mine:  # EventBridge fires the rule once per interval (sped up by time_scale)
+                time.sleep(target.interval_seconds / self.time_scale)
+                self.progress(logical_id)
+                self._invoke(function, target.input)
+            if not mine:
+                time.sleep(0.05)
+        (answer,) = [r for r in self.responses.responses(request_id) if not r.failed][:1]
+        body = answer.body
+        if body.get("Status") != "SUCCESS":
+            raise CustomResourceFailed(str(body.get("Reason", "")), body.get("PhysicalResourceId"))
+        return Answer(str(body["PhysicalResourceId"]), dict(body.get("Data", {})))
+
+    def _answered(self, request_id: str) -> bool:
+        return any(not r.failed for r in self.responses.responses(request_id))
+
+    def _invoke(self, function: ProviderFunction, event: Mapping[str, Any]) -> None:
+        kind = "Poll" if event.get("CrHelperPoll") else str(event.get("RequestType"))
+        for _ in range(1 + LAMBDA_RETRIES):
+            self.counts[kind] += 1
+            if invoke(function.config, event, base_env=self.base_env).error is None:
+                return
+
+
+def function_config(
+    *, code_dir: Path, name: str, properties: Mapping[str, Any], region: str, account: str
+) -> FunctionConfig:
+    environment = properties.get("Environment", {}).get("Variables", {})
+    return FunctionConfig(
+        code_dir=code_dir,
+        handler=str(properties.get("Handler", "index.handler")),
+        function_name=name,
+        timeout_seconds=int(properties.get("Timeout", 3)),
+        environment={str(k): str(v) for k, v in environment.items()},
+        memory_mb=int(properties.get("MemorySize", 128)),
+        region=region,
+        account=account,
+    )

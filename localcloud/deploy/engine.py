@@ -1,0 +1,423 @@
+"""Deploy, update and destroy a synthesized stack in the local cloud, in CloudFormation's order.
+
+Resources are created in dependency order and deleted in reverse; ordinary types go to moto and the
+Rekognition emulator through ``provisioners``; custom resources run their provider Lambda from
+``cdk.out`` through CloudFormation's protocol. A failure rolls back the way CloudFormation does, and
+every step is printed as a CloudFormation-style event.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from ..assembly import StackArtifact
+from ..cfn_response import ResponseServer
+from ..server import LocalCloud
+from .builtins import BUILTINS
+from .custom_resources import CustomResourceFailed, CustomResourceRunner, ProviderFunction, function_config
+from .intrinsics import Pseudo, Resolver, TemplateError, dependency_order
+from .provisioners import Provisioned, ProvisionError, provisioner_for
+
+CUSTOM = "AWS::CloudFormation::CustomResource"
+BOOTSTRAP_PARAMETERS = {"BootstrapVersion": "6"}  # the local cloud stands in for a bootstrapped account
+
+
+class DeployFailed(Exception):
+    pass
+
+
+@dataclass
+class Resource:
+    logical_id: str
+    type: str
+    physical_id: str
+    attributes: dict[str, Any]
+    properties: dict[str, Any]
+    deletion_policy: str = "Delete"
+
+
+@dataclass
+class Deployment:
+    """What is deployed: the template it came from and each resource's identity and properties."""
+
+    stack_name: str
+    stack_id: str
+    template: dict[str, Any]
+    assembly_dir: Path
+    resources: dict[str, Resource] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class Printer:
+    """CloudFormation's event stream, one line per event, with a wall-clock timestamp."""
+
+    def __init__(self, out: TextIO = sys.stdout) -> None:
+        self.out = out
+
+    def event(self, stack: str, logical_id: str, resource_type: str, status: str, reason: str = "") -> None:
+        stamp = datetime.now().strftime("%H:%M:%S")
+        line = f"{stamp} | {status:<36} | {resource_type:<36} | {logical_id}"
+        print(line + (f" {reason}" if reason else ""), file=self.out, flush=True)
+
+    def note(self, text: str) -> None:
+        print(f"{datetime.now().strftime('%H:%M:%S')} |   {text}", file=self.out, flush=True)
+
+
+class _Context:
+    """What provisioners need: the account, clients of the local cloud and the Lambda code zips."""
+
+    def __init__(self, cloud: LocalCloud, stack: StackArtifact, account: str, region: str) -> None:
+        self.cloud, self.stack = cloud, stack
+        self.account, self.region, self.stack_name = account, region, stack.stack_name
+
+    def client(self, service: str) -> Any:
+        return self.cloud.client(service, region=self.region)
+
+    def asset_zip(self, properties: Mapping[str, Any]) -> bytes:
+        key = str(properties.get("Code", {}).get("S3Key", ""))
+        folder = self.stack.assembly_dir / f"asset.{key.removesuffix('.zip')}"
+        if not folder.is_dir():
+            raise ProvisionError(f"the Lambda code asset {key} is not in {self.stack.assembly_dir}")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                archive.write(path, path.relative_to(folder).as_posix())
+        return buffer.getvalue()
+
+
+class Engine:
+    def __init__(
+        self,
+        cloud: LocalCloud,
+        responses: ResponseServer,
+        *,
+        cert_file: Path,
+        printer: Printer | None = None,
+        time_scale: float = 60.0,
+        region: str = "us-east-1",
+        show_progress: bool = True,
+    ) -> None:
+        self.cloud = cloud
+        self.responses = responses
+        self.cert_file = cert_file
+        self.printer = printer or Printer()
+        self.time_scale = time_scale
+        self.region = region
+        self.show_progress = show_progress
+        self.account = cloud.service.account
+        self._in_flight: dict[str, Mapping[str, Any]] = {}
+        self.invocations: Counter[str] = Counter()  # provider invocations by kind (Create, Poll, ...)
+
+    # -- entry points -------------------------------------------------------------------------------
+
+    def deploy(self, stack: StackArtifact, previous: Deployment | None = None) -> Deployment:
+        """Create the stack, or update ``previous`` to this template."""
+        stack_id = previous.stack_id if previous else self._stack_id(stack.stack_name)
+        deployment = Deployment(stack.stack_name, stack_id, stack.template, stack.assembly_dir)
+        verb = "UPDATE" if previous else "CREATE"
+        self._stack_event(stack, f"{verb}_IN_PROGRESS")
+        resolver = self._resolver(stack, deployment)
+        failed_rules = resolver.check_rules()
+        if failed_rules:
+            self._stack_event(stack, f"{verb}_FAILED", "; ".join(failed_rules))
+            raise DeployFailed("; ".join(failed_rules))
+        journal: list[tuple[str, Resource | None, Resource]] = []  # (kind, before, after)
+        try:
+            for logical_id in dependency_order(stack.template):
+                self._apply(stack, deployment, previous, logical_id, journal)
+        except DeployFailed as failure:
+            self._roll_back(stack, deployment, previous, journal, verb)
+            raise failure
+        if previous:
+            self._stack_event(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+            replaced = [before for kind, before, _ in journal if kind == "replaced" and before is not None]
+            removed = [r for lid, r in previous.resources.items() if lid not in deployment.resources]
+            for resource in [*reversed(replaced), *self._reverse(previous, removed)]:
+                self._delete(stack, resource, previous)
+        deployment.outputs = {
+            name: self._resolver(stack, deployment).resolve(output["Value"])
+            for name, output in stack.template.get("Outputs", {}).items()
+        }
+        self._stack_event(stack, f"{verb}_COMPLETE")
+        return deployment
+
+    def destroy(self, deployment: Deployment, stack: StackArtifact) -> None:
+        self._stack_event(stack, "DELETE_IN_PROGRESS")
+        for resource in self._reverse(deployment, list(deployment.resources.values())):
+            self._delete(stack, resource, deployment)
+        deployment.resources.clear()
+        self._stack_event(stack, "DELETE_COMPLETE")
+
+    # -- steps --------------------------------------------------------------------------------------
+
+    def _apply(
+        self,
+        stack: StackArtifact,
+        deployment: Deployment,
+        previous: Deployment | None,
+        logical_id: str,
+        journal: list[tuple[str, Resource | None, Resource]],
+    ) -> None:
+        definition = stack.template["Resources"][logical_id]
+        resolver = self._resolver(stack, deployment)
+        if "Condition" in definition and not resolver.condition(definition["Condition"]):
+            return
+        resource_type = definition["Type"]
+        before = previous.resources.get(logical_id) if previous else None
+        try:
+            properties = resolver.resolve(definition.get("Properties", {}))
+        except TemplateError as error:
+            self._resource_event(stack, logical_id, resource_type, "CREATE_FAILED", str(error))
+            raise DeployFailed(f"{logical_id}: {error}") from error
+        policy = str(definition.get("DeletionPolicy", "Delete"))
+        if before is not None and before.type == resource_type and before.properties == properties:
+            deployment.resources[logical_id] = before
+            return
+        verb = "UPDATE" if before is not None else "CREATE"
+        self._resource_event(stack, logical_id, resource_type, f"{verb}_IN_PROGRESS")
+        try:
+            after, kind = self._provision(stack, deployment, logical_id, resource_type, properties, before)
+        except (ProvisionError, CustomResourceFailed, TemplateError) as error:
+            physical = getattr(error, "physical_id", None)
+            if verb == "CREATE" and physical:  # CloudFormation deletes what a failed create reported
+                failed = Resource(logical_id, resource_type, str(physical), {}, properties, policy)
+                journal.append(("created", None, failed))
+            elif before is not None and self._is_custom(resource_type):
+                journal.append(("failed-update", before, before))
+            self._resource_event(stack, logical_id, resource_type, f"{verb}_FAILED", str(error))
+            raise DeployFailed(f"{logical_id}: {error}") from error
+        after.deletion_policy = policy
+        deployment.resources[logical_id] = after
+        journal.append((kind, before, after))
+        self._resource_event(stack, logical_id, resource_type, f"{verb}_COMPLETE")
+
+    def _provision(
+        self,
+        stack: StackArtifact,
+        deployment: Deployment,
+        logical_id: str,
+        resource_type: str,
+        properties: dict[str, Any],
+        before: Resource | None,
+    ) -> tuple[Resource, str]:
+        if resource_type in BUILTINS:
+            BUILTINS[resource_type]("Create" if before is None else "Update", properties, self._client)
+            physical = before.physical_id if before else f"{stack.stack_name}-{logical_id}-local"
+            return Resource(
+                logical_id, resource_type, physical, {}, properties
+            ), "updated" if before else "created"
+        if self._is_custom(resource_type):
+            runner, function = self._custom(stack, deployment, properties)
+            self._in_flight[logical_id] = properties
+            if before is None:
+                answer = runner.request(function, "Create", logical_id, resource_type, properties)
+                kind = "created"
+            else:
+                answer = runner.request(
+                    function,
+                    "Update",
+                    logical_id,
+                    resource_type,
+                    properties,
+                    physical_id=before.physical_id,
+                    old_properties=before.properties,
+                )
+                kind = "replaced" if answer.physical_id != before.physical_id else "updated"
+            return Resource(logical_id, resource_type, answer.physical_id, answer.data, properties), kind
+        provisioner = provisioner_for(resource_type)
+        if provisioner is None:
+            raise ProvisionError(f"{resource_type} is not supported by the local cloud")
+        context = _Context(self.cloud, stack, self.account, self.region)
+        if before is None:
+            made: Provisioned = provisioner.create(context, logical_id, properties)
+            kind = "created"
+        elif before.type != resource_type or provisioner.needs_replacement(before.properties, properties):
+            made = provisioner.create(context, logical_id, properties)
+            kind = "replaced"
+        else:
+            made = provisioner.update(context, logical_id, before.physical_id, before.properties, properties)
+            kind = "updated"
+        return Resource(logical_id, resource_type, made.physical_id, made.attributes, properties), kind
+
+    def _delete(self, stack: StackArtifact, resource: Resource, deployment: Deployment) -> None:
+        if resource.deletion_policy == "Retain":
+            self._resource_event(stack, resource.logical_id, resource.type, "DELETE_SKIPPED")
+            return
+        self._resource_event(stack, resource.logical_id, resource.type, "DELETE_IN_PROGRESS")
+        try:
+            if resource.type in BUILTINS:
+                BUILTINS[resource.type]("Delete", resource.properties, self._client)
+            elif self._is_custom(resource.type):
+                runner, function = self._custom(stack, deployment, resource.properties)
+                self._in_flight[resource.logical_id] = resource.properties
+                runner.request(
+                    function,
+                    "Delete",
+                    resource.logical_id,
+                    resource.type,
+                    resource.properties,
+                    physical_id=resource.physical_id,
+                )
+            else:
+                provisioner = provisioner_for(resource.type)
+                if provisioner is not None:
+                    context = _Context(self.cloud, stack, self.account, self.region)
+                    provisioner.delete(context, resource.physical_id, resource.properties)
+        except (ProvisionError, CustomResourceFailed) as error:
+            self._resource_event(stack, resource.logical_id, resource.type, "DELETE_FAILED", str(error))
+            raise DeployFailed(f"{resource.logical_id}: {error}") from error
+        self._resource_event(stack, resource.logical_id, resource.type, "DELETE_COMPLETE")
+
+    def _roll_back(
+        self,
+        stack: StackArtifact,
+        deployment: Deployment,
+        previous: Deployment | None,
+        journal: list[tuple[str, Resource | None, Resource]],
+        verb: str,
+    ) -> None:
+        """Undo in reverse: delete what was created, put updated resources back to their old state."""
+        prefix = "ROLLBACK" if verb == "CREATE" else "UPDATE_ROLLBACK"
+        self._stack_event(stack, f"{prefix}_IN_PROGRESS")
+        try:
+            for kind, before, after in reversed(journal):
+                if kind == "created":
+                    self._delete(stack, after, deployment)
+                elif before is not None:
+                    self._restore(stack, deployment, before, after, kind)
+        except DeployFailed as error:
+            self._stack_event(stack, f"{prefix}_FAILED", str(error))
+            return
+        if previous is not None:
+            deployment.resources = dict(previous.resources)
+        self._stack_event(stack, f"{prefix}_COMPLETE")
+
+    def _restore(
+        self, stack: StackArtifact, deployment: Deployment, before: Resource, after: Resource, kind: str
+    ) -> None:
+        self._resource_event(stack, before.logical_id, before.type, "UPDATE_IN_PROGRESS", "(rollback)")
+        if self._is_custom(before.type):
+            runner, function = self._custom(stack, deployment, before.properties)
+            runner.request(
+                function,
+                "Update",
+                before.logical_id,
+                before.type,
+                before.properties,
+                physical_id=after.physical_id,
+                old_properties=after.properties,
+            )
+            if kind == "replaced":
+                self._delete(stack, after, deployment)
+        elif kind == "replaced":
+            self._delete(stack, after, deployment)
+        else:
+            provisioner = provisioner_for(before.type)
+            if provisioner is not None:
+                context = _Context(self.cloud, stack, self.account, self.region)
+                provisioner.update(
+                    context, before.logical_id, after.physical_id, after.properties, before.properties
+                )
+        self._resource_event(stack, before.logical_id, before.type, "UPDATE_COMPLETE", "(rollback)")
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _is_custom(resource_type: str) -> bool:
+        return resource_type.startswith("Custom::") or resource_type == CUSTOM
+
+    def _custom(
+        self, stack: StackArtifact, deployment: Deployment, properties: Mapping[str, Any]
+    ) -> tuple[CustomResourceRunner, ProviderFunction]:
+        token = str(properties.get("ServiceToken", ""))
+        for resource in deployment.resources.values():
+            if resource.type == "AWS::Lambda::Function" and resource.attributes.get("Arn") == token:
+                code_dir = stack.asset_dir(resource.logical_id)
+                if code_dir is None:
+                    raise ProvisionError(f"the code of {resource.logical_id} is not in the cloud assembly")
+                config = function_config(
+                    code_dir=code_dir,
+                    name=resource.physical_id,
+                    properties=resource.properties,
+                    region=self.region,
+                    account=self.account,
+                )
+                return self._runner(deployment, resource.logical_id), ProviderFunction(config, token)
+        raise ProvisionError(f"the ServiceToken {token} is not a function of this stack")
+
+    def _runner(self, deployment: Deployment, logical_id: str) -> CustomResourceRunner:
+        runner = CustomResourceRunner(
+            responses=self.responses,
+            events_client=self.cloud.client("events", region=self.region),
+            base_env={
+                "PATH": "/usr/bin:/bin",
+                "AWS_ENDPOINT_URL": self.cloud.endpoint_url,
+                "AWS_ACCESS_KEY_ID": "localcloud",
+                "AWS_SECRET_ACCESS_KEY": "localcloud",
+                "SSL_CERT_FILE": str(self.cert_file),
+            },
+            stack_id=deployment.stack_id,
+            time_scale=self.time_scale,
+            progress=self.progress,
+            counts=self.invocations,
+        )
+        return runner
+
+    def _client(self, service: str) -> Any:
+        return self.cloud.client(service, region=self.region)
+
+    def progress(self, logical_id: str) -> None:
+        """At each poll: what the model version is doing, read from the emulator as a console would."""
+        properties = self._in_flight.get(logical_id, {})
+        project, name = properties.get("ProjectArn"), properties.get("VersionName")
+        if not self.show_progress or not project or not name:
+            return
+        try:
+            versions = self._client("rekognition").describe_project_versions(
+                ProjectArn=project, VersionNames=[name]
+            )["ProjectVersionDescriptions"]
+        except Exception:  # progress is informative only
+            return
+        status = versions[0]["Status"] if versions else "gone"
+        self.printer.note(f"{logical_id}: model version {name} is {status}")
+
+    def _resolver(self, stack: StackArtifact, deployment: Deployment) -> Resolver:
+        pseudo = Pseudo(
+            account=self.account,
+            region=self.region,
+            stack_name=stack.stack_name,
+            stack_id=deployment.stack_id,
+        )
+        return Resolver(
+            stack.template,
+            pseudo=pseudo,
+            parameters=BOOTSTRAP_PARAMETERS,
+            physical_ids={lid: r.physical_id for lid, r in deployment.resources.items()},
+            attributes={lid: r.attributes for lid, r in deployment.resources.items()},
+        )
+
+    @staticmethod
+    def _reverse(deployment: Deployment, resources: list[Resource]) -> list[Resource]:
+        order = {lid: index for index, lid in enumerate(dependency_order(deployment.template))}
+        return sorted(resources, key=lambda r: order.get(r.logical_id, -1), reverse=True)
+
+    def _stack_id(self, stack_name: str) -> str:
+        suffix = f"{int(time.time() * 1000):x}"
+        return f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{stack_name}/local-{suffix}"
+
+    def _stack_event(self, stack: StackArtifact, status: str, reason: str = "") -> None:
+        self.printer.event(stack.stack_name, stack.stack_name, "AWS::CloudFormation::Stack", status, reason)
+
+    def _resource_event(
+        self, stack: StackArtifact, logical_id: str, resource_type: str, status: str, reason: str = ""
+    ) -> None:
+        self.printer.event(stack.stack_name, logical_id, resource_type, status, reason)

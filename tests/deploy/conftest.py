@@ -1,0 +1,75 @@
+"""The local deploy driver on real synthesized stacks, with short phases and fast polling."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+import app as example
+from localcloud.assembly import StackArtifact, read_assembly
+from localcloud.cfn_response import CertificatePair, ResponseServer, make_test_certificate
+from localcloud.deploy.engine import Engine, Printer
+from localcloud.rekognition.service import Durations
+from localcloud.sample_data import shapes_dataset
+from localcloud.server import LocalCloud
+
+FAST = Durations(training=1.0, starting=0.5, stopping=0.5, deleting=0.5, dataset=0.5, project_deleting=0.5)
+DATASET_BUCKET = "rekcl-example-dataset"
+
+Synth = Callable[..., StackArtifact]
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> CertificatePair:
+    return make_test_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def cloud() -> Iterator[LocalCloud]:
+    with LocalCloud(durations=FAST) as local_cloud:
+        s3 = local_cloud.client("s3")
+        s3.create_bucket(Bucket=DATASET_BUCKET)
+        objects = {
+            **shapes_dataset(bucket=DATASET_BUCKET, images_per_label=4),
+            **shapes_dataset(bucket=DATASET_BUCKET, prefix="v2/", images_per_label=5, seed=1),
+        }
+        for key, body in objects.items():
+            s3.put_object(Bucket=DATASET_BUCKET, Key=key, Body=body)
+        yield local_cloud
+
+
+@pytest.fixture
+def events() -> io.StringIO:
+    return io.StringIO()
+
+
+@pytest.fixture
+def engine(cloud: LocalCloud, certificate: CertificatePair, events: io.StringIO) -> Iterator[Engine]:
+    with ResponseServer(certificate) as responses:
+        yield Engine(
+            cloud, responses, cert_file=certificate.cert_file, printer=Printer(events), time_scale=240
+        )
+
+
+@pytest.fixture
+def synth(tmp_path: Path) -> Synth:
+    """Synthesize app.py's stack in-process (bundling included) with the given context."""
+    counter = iter(range(1000))
+
+    def run(stack_builder: Callable[[cdk.App], Any] | None = None, **context: str) -> StackArtifact:
+        outdir = tmp_path / f"cdk.out.{next(counter)}"
+        app = cdk.App(outdir=str(outdir), context=context)
+        if stack_builder is None:
+            example.ExampleStack(app, "Example")
+        else:
+            stack_builder(app)
+        app.synth()
+        (stack,) = read_assembly(outdir)
+        return stack
+
+    return run

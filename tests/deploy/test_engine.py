@@ -1,0 +1,126 @@
+"""Deploy, update, replace, roll back and destroy app.py-style stacks in the local cloud."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_rekognition as rekognition
+from aws_cdk import aws_s3 as s3
+
+from localcloud.deploy.engine import DeployFailed, Engine
+from localcloud.server import LocalCloud
+from rekognition_custom_labels import ProjectVersion, TestingData, TrainingData
+
+from .conftest import DATASET_BUCKET, Synth
+
+
+def statuses(events: io.StringIO, logical_prefix: str) -> list[str]:
+    return [
+        line.split("|")[1].strip()
+        for line in events.getvalue().splitlines()
+        if line.count("|") >= 3 and line.split("|")[3].strip().startswith(logical_prefix)
+    ]
+
+
+def versions(cloud: LocalCloud) -> list[dict[str, str]]:
+    client = cloud.client("rekognition")
+    return [
+        v
+        for p in client.describe_projects()["ProjectDescriptions"]
+        if p["Status"] != "DELETING"
+        for v in client.describe_project_versions(ProjectArn=p["ProjectArn"])["ProjectVersionDescriptions"]
+    ]
+
+
+def test_deploy_update_replace_destroy(
+    engine: Engine, cloud: LocalCloud, synth: Synth, events: io.StringIO
+) -> None:
+    # GIVEN the example app WHEN it is deployed
+    deployment = engine.deploy(synth())
+    # THEN one trained model version, whose ARN is the output, and the stack's event stream shows it
+    arn = deployment.outputs["ProjectVersionArn"]
+    (version,) = versions(cloud)
+    assert version["ProjectVersionArn"] == arn and version["Status"] == "TRAINING_COMPLETED"
+    assert float(deployment.outputs["F1Score"]) >= 0.5
+    assert statuses(events, "Classifier")[-1] == "CREATE_COMPLETE"
+    assert "CREATE_COMPLETE" in events.getvalue().splitlines()[-1]
+
+    # WHEN a tag changes THEN the version is updated in place (same ARN, new tag)
+    deployment = engine.deploy(synth(team="research"), deployment)
+    assert deployment.outputs["ProjectVersionArn"] == arn
+    assert cloud.client("rekognition").list_tags_for_resource(ResourceArn=arn)["Tags"]["team"] == "research"
+
+    # WHEN the training data changes THEN a new version replaces it and the old one is deleted in cleanup
+    replaced = engine.deploy(
+        synth(
+            team="research",
+            training_manifest="v2/manifests/train.manifest",
+            testing_manifest="v2/manifests/test.manifest",
+        ),
+        deployment,
+    )
+    new_arn = replaced.outputs["ProjectVersionArn"]
+    assert new_arn != arn
+    assert [v["ProjectVersionArn"] for v in versions(cloud)] == [new_arn]
+    assert "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" in events.getvalue()
+
+    # WHEN destroyed THEN nothing of ours is left: no versions, no rules, no functions (so no permissions)
+    engine.destroy(replaced, synth())
+    assert versions(cloud) == []
+    assert cloud.client("events").list_rules()["Rules"] == []
+    assert cloud.client("lambda").list_functions()["Functions"] == []
+    assert "DELETE_SKIPPED" in events.getvalue()  # the provider's log group is retained, as CDK asks
+
+
+def test_a_failed_training_rolls_the_create_back(
+    engine: Engine, cloud: LocalCloud, synth: Synth, events: io.StringIO
+) -> None:
+    # GIVEN the emulator will fail this version's training
+    stack = synth()
+    name = next(
+        r["Properties"]["VersionName"]
+        for r in stack.resources.values()
+        if r["Type"] == "Custom::RekognitionProjectVersion"
+    )
+    cloud.service.faults.fail_training(name, "The manifest file has too few labels.")
+    # WHEN deployed THEN the deploy fails with the service's words and CloudFormation's rollback order
+    with pytest.raises(DeployFailed, match="too few labels"):
+        engine.deploy(stack)
+    text = events.getvalue()
+    assert re.search(r"CREATE_FAILED .*Custom::RekognitionProjectVersion.*too few labels", text)
+    assert text.index("ROLLBACK_IN_PROGRESS") < text.index("ROLLBACK_COMPLETE")
+    # AND everything created was removed: no versions, no projects, no functions, no rules
+    assert versions(cloud) == []
+    assert cloud.client("lambda").list_functions()["Functions"] == []
+    assert cloud.client("events").list_rules()["Rules"] == []
+
+
+def test_a_stack_of_ten_versions(engine: Engine, cloud: LocalCloud, synth: Synth) -> None:
+    # GIVEN one stack declaring ten model versions of one project, sharing one output bucket
+    def ten(app: cdk.App) -> None:
+        stack = cdk.Stack(app, "Ten")
+        data = s3.Bucket.from_bucket_name(stack, "Data", DATASET_BUCKET)
+        output = s3.Bucket(stack, "Out", removal_policy=cdk.RemovalPolicy.DESTROY, auto_delete_objects=True)
+        project = rekognition.CfnProject(stack, "Project", project_name="ten")
+        for index in range(10):
+            ProjectVersion(
+                stack,
+                f"Model{index}",
+                project=project,
+                training_data=TrainingData.from_manifest(data, "manifests/train.manifest"),
+                testing_data=TestingData.AUTO_CREATE,
+                output_bucket=output,
+                kms_key=None,
+            )
+
+    stack = synth(ten)
+    # WHEN deployed (the emulator allows two trainings at a time: the provider copes through retries)
+    deployment = engine.deploy(stack)
+    # THEN ten trained versions; WHEN destroyed THEN none left
+    assert len(versions(cloud)) == 10
+    assert all(v["Status"] == "TRAINING_COMPLETED" for v in versions(cloud))
+    engine.destroy(deployment, stack)
+    assert versions(cloud) == []

@@ -1,0 +1,816 @@
+"""Per-type provisioners: create, update and delete as CloudFormation would, against a real local cloud."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Mapping
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+
+import app as example
+from localcloud.deploy.provisioners import (
+    PROVISIONERS,
+    Context,
+    Provisioned,
+    ProvisionError,
+    generated_name,
+    ignored_properties,
+    provisioner_for,
+)
+from localcloud.rekognition.clock import ManualClock
+from localcloud.server import LocalCloud
+
+from .conftest import DURATIONS
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+TRUST: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+def allow(action: str, resource: str = "*") -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}],
+    }
+
+
+class LocalContext:
+    """The engine's side of the contract, as small as it gets: clients, names, and a code zip per S3Key."""
+
+    def __init__(self, cloud: LocalCloud, stack_name: str = "Example") -> None:
+        self.cloud = cloud
+        self.account, self.region, self.stack_name = ACCOUNT, REGION, stack_name
+        self._clients: dict[str, Any] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.cloud.client(service, region=self.region)
+        return self._clients[service]
+
+    def asset_zip(self, properties: Mapping[str, Any]) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            key = properties.get("Code", {}).get("S3Key", "inline")
+            archive.writestr("index.py", f"# {key}\ndef handler(event, context):\n    return event\n")
+        return buffer.getvalue()
+
+
+class OfflineContext(LocalContext):
+    """For provisioners that must not reach any service."""
+
+    def __init__(self) -> None:
+        self.account, self.region, self.stack_name = ACCOUNT, REGION, "Example"
+
+    def client(self, service: str) -> Any:
+        raise AssertionError(f"no {service} call expected")
+
+
+@pytest.fixture
+def ctx(cloud: LocalCloud) -> LocalContext:
+    return LocalContext(cloud)
+
+
+def create(ctx: Context, resource_type: str, logical_id: str, properties: Mapping[str, Any]) -> Provisioned:
+    provisioner = provisioner_for(resource_type)
+    assert provisioner is not None
+    return provisioner.create(ctx, logical_id, properties)
+
+
+def make_role(ctx: LocalContext, name: str) -> Provisioned:
+    return create(ctx, "AWS::IAM::Role", "Role", {"RoleName": name, "AssumeRolePolicyDocument": TRUST})
+
+
+# -- generated names ----------------------------------------------------------------------------------------
+
+
+def test_generated_names_have_cloudformations_shape_and_fit_their_limits() -> None:
+    # GIVEN a short stack name and logical id WHEN names are generated THEN all three parts survive
+    assert re.fullmatch(r"Example-Role-[A-Z0-9]{12}", generated_name("Example", "Role", 64))
+    assert re.fullmatch(r"example-bucket-[a-z0-9]{12}", generated_name("Example", "Bucket", 63, lower=True))
+    # GIVEN ids too long for the limit THEN the name is exactly the limit, the random suffix kept whole
+    long_id = "CustomS3AutoDeleteObjectsCustomResourceProviderRole3B1BD092"
+    for long_stack, logical_id, limit in [
+        ("S" * 80, long_id, 63),
+        ("S" * 80, long_id, 64),
+        ("S" * 81, long_id, 128),
+        ("S" * 81, "Role", 64),
+    ]:
+        name = generated_name(long_stack, logical_id, limit)
+        assert len(name) == limit
+        head, tail, suffix = name.split("-")
+        assert long_stack.startswith(head) and logical_id.startswith(tail) and len(suffix) == 12
+        assert head and tail
+    # AND the longer part is trimmed first: a short logical id is kept whole
+    assert generated_name("S" * 81, "Role", 64).split("-")[:2] == ["S" * 46, "Role"]
+    # AND two generated names differ
+    assert generated_name("Example", "Role", 64) != generated_name("Example", "Role", 64)
+
+
+def test_generated_physical_names_per_type(ctx: LocalContext) -> None:
+    # GIVEN resources without explicit names, on a long stack name
+    ctx.stack_name = "A-Very-Long-Stack-Name-For-Testing-Generated-Physical-Names-Here"
+    role = create(
+        ctx, "AWS::IAM::Role", "ProviderRoleWithAVeryLongLogicalId0123", {"AssumeRolePolicyDocument": TRUST}
+    )
+    bucket = create(ctx, "AWS::S3::Bucket", "OutputBucket", {})
+    group = create(ctx, "AWS::Logs::LogGroup", "Logs", {})
+    function = create(
+        ctx,
+        "AWS::Lambda::Function",
+        "Handler",
+        {"Role": role.attributes["Arn"], "Runtime": "python3.12", "Handler": "index.handler"},
+    )
+    # THEN each name is within its service's limit and in its service's alphabet
+    assert len(role.physical_id) <= 64 and re.fullmatch(r"[\w+=,.@-]+", role.physical_id)
+    assert len(bucket.physical_id) <= 63 and re.fullmatch(r"[a-z0-9][a-z0-9-]*[a-z0-9]", bucket.physical_id)
+    assert len(function.physical_id) <= 64
+    assert group.physical_id.startswith(ctx.stack_name + "-Logs-")
+    # AND the services know them by those names
+    assert ctx.client("iam").get_role(RoleName=role.physical_id)["Role"]["Arn"] == role.attributes["Arn"]
+    ctx.client("s3").head_bucket(Bucket=bucket.physical_id)
+    ctx.client("lambda").get_function(FunctionName=function.physical_id)
+
+
+# -- S3 -----------------------------------------------------------------------------------------------------
+
+
+def test_bucket_ref_and_getatt_values(ctx: LocalContext) -> None:
+    # GIVEN a named bucket WHEN it is created
+    made = create(ctx, "AWS::S3::Bucket", "Bucket", {"BucketName": "my-bucket"})
+    # THEN Ref is the name and the attributes are those CloudFormation documents
+    assert made == Provisioned(
+        "my-bucket",
+        {
+            "Arn": "arn:aws:s3:::my-bucket",
+            "DomainName": "my-bucket.s3.amazonaws.com",
+            "RegionalDomainName": "my-bucket.s3.us-east-1.amazonaws.com",
+            "DualStackDomainName": "my-bucket.s3.dualstack.us-east-1.amazonaws.com",
+            "WebsiteURL": "http://my-bucket.s3-website-us-east-1.amazonaws.com",
+        },
+    )
+    ctx.client("s3").head_bucket(Bucket="my-bucket")
+    # WHEN a stack creates a bucket of a taken name (S3 in us-east-1 answers 200) THEN it fails, saying so
+    with pytest.raises(ProvisionError, match=r"^S3 bucket my-bucket: BucketAlreadyExists .*already exists"):
+        create(ctx, "AWS::S3::Bucket", "Again", {"BucketName": "my-bucket"})
+
+
+def test_kms_encrypted_bucket_is_really_encrypted_with_that_key(ctx: LocalContext) -> None:
+    # GIVEN a key, and a bucket whose default encryption is SSE-KMS with that key and a bucket key
+    key = create(ctx, "AWS::KMS::Key", "Key", {"Description": "bucket key"})
+    properties = {
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [
+                {
+                    "BucketKeyEnabled": True,
+                    "ServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key.attributes["Arn"],
+                    },
+                }
+            ]
+        },
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": "true",
+        },
+        "VersioningConfiguration": {"Status": "Enabled"},
+        "Tags": [{"Key": "app", "Value": "demo"}, {"Key": "aws-cdk:auto-delete-objects", "Value": "true"}],
+    }
+    # WHEN the bucket is created
+    bucket = create(ctx, "AWS::S3::Bucket", "Bucket", properties).physical_id
+    s3 = ctx.client("s3")
+    # THEN S3 reports that encryption, and an object put without headers is encrypted with the key
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": key.attributes["Arn"],
+    }
+    assert rule["BucketKeyEnabled"] is True
+    s3.put_object(Bucket=bucket, Key="x", Body=b"secret")
+    head = s3.head_object(Bucket=bucket, Key="x")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key.attributes["Arn"])
+    # AND public access is blocked, versioning is on and the tags are set
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=bucket)["TagSet"]}
+    assert tags == {"app": "demo", "aws-cdk:auto-delete-objects": "true"}
+
+
+def test_bucket_updates_in_place(ctx: LocalContext) -> None:
+    # GIVEN a versioned, tagged bucket with a public access block
+    old = {
+        "BucketName": "updated-bucket",
+        "VersioningConfiguration": {"Status": "Enabled"},
+        "PublicAccessBlockConfiguration": {"BlockPublicAcls": True},
+        "Tags": [{"Key": "a", "Value": "1"}],
+    }
+    bucket = provisioner_for("AWS::S3::Bucket")
+    assert bucket is not None
+    bucket.create(ctx, "Bucket", old)
+    # WHEN versioning, the block and the tags are dropped, and SSE-S3 encryption is added
+    new = {
+        "BucketName": "updated-bucket",
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+            ]
+        },
+    }
+    assert not bucket.needs_replacement(old, new)
+    made = bucket.update(ctx, "Bucket", "updated-bucket", old, new)
+    # THEN the same bucket is suspended (never unversioned), unblocked, untagged and encrypted
+    s3 = ctx.client("s3")
+    assert made.physical_id == "updated-bucket"
+    assert s3.get_bucket_versioning(Bucket="updated-bucket")["Status"] == "Suspended"
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchPublicAccessBlockConfiguration"):
+        s3.get_public_access_block(Bucket="updated-bucket")
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchTagSet"):
+        s3.get_bucket_tagging(Bucket="updated-bucket")
+    (rule,) = s3.get_bucket_encryption(Bucket="updated-bucket")["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+
+
+def test_deleting_a_non_empty_bucket_fails_and_an_empty_one_goes(ctx: LocalContext) -> None:
+    # GIVEN a bucket with an object in it
+    bucket = provisioner_for("AWS::S3::Bucket")
+    assert bucket is not None
+    name = bucket.create(ctx, "Bucket", {}).physical_id
+    s3 = ctx.client("s3")
+    s3.put_object(Bucket=name, Key="left-behind", Body=b"x")
+    # WHEN it is deleted THEN the delete fails as CloudFormation's does, and the bucket stays
+    with pytest.raises(ProvisionError, match=rf"^S3 bucket {name}: BucketNotEmpty .*not empty"):
+        bucket.delete(ctx, name, {})
+    s3.head_bucket(Bucket=name)
+    # WHEN it is emptied and deleted, twice THEN it is gone and the second delete is no error
+    s3.delete_object(Bucket=name, Key="left-behind")
+    bucket.delete(ctx, name, {})
+    bucket.delete(ctx, name, {})
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_bucket_policy_create_update_delete(ctx: LocalContext) -> None:
+    # GIVEN a bucket
+    s3 = ctx.client("s3")
+    s3.create_bucket(Bucket="policy-bucket")
+    policy = provisioner_for("AWS::S3::BucketPolicy")
+    assert policy is not None
+    document: dict[str, Any] = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": "s3:*",
+                "Resource": ["arn:aws:s3:::policy-bucket", "arn:aws:s3:::policy-bucket/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+    old = {"Bucket": "policy-bucket", "PolicyDocument": document}
+    # WHEN its policy is created THEN S3 has it, under the "<bucket>-policy" physical id
+    assert policy.create(ctx, "Policy", old) == Provisioned("policy-bucket-policy", {})
+    assert json.loads(s3.get_bucket_policy(Bucket="policy-bucket")["Policy"]) == document
+    # WHEN the document changes THEN it is updated in place; a new bucket would mean replacement
+    changed = {**document, "Statement": [{**document["Statement"][0], "Action": "s3:PutObject"}]}
+    new = {"Bucket": "policy-bucket", "PolicyDocument": changed}
+    assert not policy.needs_replacement(old, new)
+    assert policy.needs_replacement(old, {**new, "Bucket": "other-bucket"})
+    policy.update(ctx, "Policy", "policy-bucket-policy", old, new)
+    assert json.loads(s3.get_bucket_policy(Bucket="policy-bucket")["Policy"]) == changed
+    # WHEN it is deleted, twice, and once more after the bucket is gone THEN the policy is gone, no error
+    policy.delete(ctx, "policy-bucket-policy", new)
+    policy.delete(ctx, "policy-bucket-policy", new)
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket="policy-bucket")
+    s3.delete_bucket(Bucket="policy-bucket")
+    policy.delete(ctx, "policy-bucket-policy", new)
+
+
+# -- KMS ----------------------------------------------------------------------------------------------------
+
+
+def test_kms_key_create_update_delete(ctx: LocalContext) -> None:
+    kms = ctx.client("kms")
+    key = provisioner_for("AWS::KMS::Key")
+    assert key is not None
+    key_policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            }
+        ],
+    }
+    old = {
+        "Description": "first",
+        "EnableKeyRotation": True,
+        "KeyPolicy": key_policy,
+        "Tags": [{"Key": "app", "Value": "demo"}, {"Key": "gone", "Value": "soon"}],
+        "PendingWindowInDays": 3,
+    }
+    # WHEN a key is created THEN Ref is its key id, and Arn its ARN
+    made = key.create(ctx, "Key", old)
+    key_id = made.physical_id
+    assert made.attributes == {"Arn": f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}", "KeyId": key_id}
+    # AND it has the description, the rotation, the policy and the tags
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "first"
+    assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+    assert json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]) == key_policy
+    tags = {t["TagKey"]: t["TagValue"] for t in kms.list_resource_tags(KeyId=key_id)["Tags"]}
+    assert tags == {"app": "demo", "gone": "soon"}
+    # WHEN description, rotation and tags change THEN the same key is updated in place
+    new = {
+        **old,
+        "Description": "second",
+        "EnableKeyRotation": False,
+        "Tags": [{"Key": "app", "Value": "v2"}],
+    }
+    assert not key.needs_replacement(old, new)
+    assert key.update(ctx, "Key", key_id, old, new) == made
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "second"
+    assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is False
+    tags = {t["TagKey"]: t["TagValue"] for t in kms.list_resource_tags(KeyId=key_id)["Tags"]}
+    assert tags == {"app": "v2"}
+    # WHEN it is deleted THEN it is pending deletion, the 3-day window raised to KMS's minimum of 7
+    key.delete(ctx, key_id, new)
+    metadata = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+    assert metadata["KeyState"] == "PendingDeletion"
+    days = (metadata["DeletionDate"] - metadata["CreationDate"]).total_seconds() / 86400
+    assert 6.9 < days < 7.1
+    # AND deleting again, or deleting an unknown key, is no error
+    key.delete(ctx, key_id, new)
+    key.delete(ctx, "00000000-0000-0000-0000-000000000000", {})
+
+
+# -- IAM ----------------------------------------------------------------------------------------------------
+
+
+def test_role_with_inline_and_managed_policies_is_created_updated_and_deleted(ctx: LocalContext) -> None:
+    iam = ctx.client("iam")
+    managed = iam.create_policy(PolicyName="customer", PolicyDocument=json.dumps(allow("s3:GetObject")))
+    managed_arn = managed["Policy"]["Arn"]
+    aws_managed = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+    role = provisioner_for("AWS::IAM::Role")
+    assert role is not None
+    old = {
+        "AssumeRolePolicyDocument": TRUST,
+        "Description": "provider role",
+        "Policies": [
+            {"PolicyName": "logs", "PolicyDocument": allow("logs:PutLogEvents")},
+            {"PolicyName": "events", "PolicyDocument": allow("events:PutRule")},
+        ],
+        "ManagedPolicyArns": [managed_arn, aws_managed],
+        "Tags": [{"Key": "app", "Value": "demo"}],
+    }
+    # WHEN a role is created without a name THEN Ref is a generated name, with Arn and RoleId
+    made = role.create(ctx, "ProviderRole", old)
+    name = made.physical_id
+    assert re.fullmatch(r"Example-ProviderRole-[A-Z0-9]{12}", name)
+    got = iam.get_role(RoleName=name)["Role"]
+    assert made.attributes == {"Arn": f"arn:aws:iam::{ACCOUNT}:role/{name}", "RoleId": got["RoleId"]}
+    assert got["Description"] == "provider role"
+    assert sorted(iam.list_role_policies(RoleName=name)["PolicyNames"]) == ["events", "logs"]
+    # AND another role of that name fails, with the service's error
+    with pytest.raises(ProvisionError, match=rf"^IAM role {name}: EntityAlreadyExists "):
+        make_role(ctx, name)
+    # (the AWS-managed policy exists in AWS, not in moto's default IAM: it is let go, not fatal)
+    attached = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]]
+    assert managed_arn in attached
+    # WHEN one inline policy is dropped, one changed, the managed policy detached and the trust changed
+    trust = {
+        **TRUST,
+        "Statement": [{**TRUST["Statement"][0], "Principal": {"Service": "events.amazonaws.com"}}],
+    }
+    new = {
+        **old,
+        "AssumeRolePolicyDocument": trust,
+        "Policies": [{"PolicyName": "logs", "PolicyDocument": allow("logs:*")}],
+        "ManagedPolicyArns": [],
+    }
+    assert not role.needs_replacement(old, new)
+    assert role.update(ctx, "ProviderRole", name, old, new) == made
+    # THEN the same role carries exactly the new policies and trust
+    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == ["logs"]
+    document = iam.get_role_policy(RoleName=name, PolicyName="logs")["PolicyDocument"]
+    assert document["Statement"][0]["Action"] == "logs:*"
+    assert iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"] == []
+    principal = iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+    assert principal == {"Service": "events.amazonaws.com"}
+    # WHEN a managed policy is attached again and the role deleted THEN it goes despite its policies
+    iam.attach_role_policy(RoleName=name, PolicyArn=managed_arn)
+    role.delete(ctx, name, new)
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_role(RoleName=name)
+    role.delete(ctx, name, new)
+
+
+def test_iam_policy_is_put_on_roles_moved_and_removed(ctx: LocalContext) -> None:
+    iam = ctx.client("iam")
+    make_role(ctx, "one")
+    make_role(ctx, "two")
+    policy = provisioner_for("AWS::IAM::Policy")
+    assert policy is not None
+    old = {"PolicyName": "Default", "PolicyDocument": allow("s3:GetObject"), "Roles": ["one", "two"]}
+    # WHEN the policy is created THEN both roles carry it, and Ref is a generated id
+    made = policy.create(ctx, "DefaultPolicy", old)
+    assert re.fullmatch(r"Examp-Defau-[A-Z0-9]{12}", made.physical_id)
+    for role in ("one", "two"):
+        assert iam.list_role_policies(RoleName=role)["PolicyNames"] == ["Default"]
+    # WHEN it is renamed, changed and taken off role "two" THEN "one" has only the new one, "two" none
+    new = {"PolicyName": "Renamed", "PolicyDocument": allow("s3:PutObject"), "Roles": ["one"]}
+    assert not policy.needs_replacement(old, new)
+    assert policy.update(ctx, "DefaultPolicy", made.physical_id, old, new).physical_id == made.physical_id
+    assert iam.list_role_policies(RoleName="one")["PolicyNames"] == ["Renamed"]
+    assert iam.get_role_policy(RoleName="one", PolicyName="Renamed")["PolicyDocument"] == allow(
+        "s3:PutObject"
+    )
+    assert iam.list_role_policies(RoleName="two")["PolicyNames"] == []
+    # WHEN it is deleted, twice THEN no role carries it
+    policy.delete(ctx, made.physical_id, new)
+    policy.delete(ctx, made.physical_id, new)
+    assert iam.list_role_policies(RoleName="one")["PolicyNames"] == []
+
+
+def test_iam_policy_needs_somewhere_to_go() -> None:
+    ctx = OfflineContext()
+    # GIVEN a policy with no roles, users or groups WHEN created THEN it fails, as CloudFormation's does
+    with pytest.raises(ProvisionError, match="at least one of Roles, Users or Groups"):
+        create(ctx, "AWS::IAM::Policy", "Lonely", {"PolicyName": "p", "PolicyDocument": allow("s3:*")})
+
+
+def test_managed_policy_create_update_delete(ctx: LocalContext) -> None:
+    iam = ctx.client("iam")
+    make_role(ctx, "attached")
+    policy = provisioner_for("AWS::IAM::ManagedPolicy")
+    assert policy is not None
+    old = {"PolicyDocument": allow("s3:GetObject"), "Roles": ["attached"]}
+    # WHEN it is created THEN Ref is its ARN, under a generated name, attached to the role
+    made = policy.create(ctx, "Managed", old)
+    assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:policy/Example-Managed-[A-Z0-9]{{12}}", made.physical_id)
+    assert made.attributes["PolicyArn"] == made.physical_id
+    attached = iam.list_attached_role_policies(RoleName="attached")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [made.physical_id]
+    # WHEN its document changes THEN a new default version holds it
+    new = {**old, "PolicyDocument": allow("s3:PutObject")}
+    updated = policy.update(ctx, "Managed", made.physical_id, old, new)
+    assert updated.attributes["DefaultVersionId"] == "v2"
+    version = iam.get_policy_version(PolicyArn=made.physical_id, VersionId="v2")["PolicyVersion"]
+    assert version["Document"] == allow("s3:PutObject")
+    # WHEN it is deleted, twice THEN it is detached and gone
+    policy.delete(ctx, made.physical_id, new)
+    policy.delete(ctx, made.physical_id, new)
+    assert iam.list_attached_role_policies(RoleName="attached")["AttachedPolicies"] == []
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.get_policy(PolicyArn=made.physical_id)
+
+
+# -- Lambda -------------------------------------------------------------------------------------------------
+
+
+def test_lambda_function_create_update_delete(ctx: LocalContext) -> None:
+    lam = ctx.client("lambda")
+    role = make_role(ctx, "fn-role").attributes["Arn"]
+    function = provisioner_for("AWS::Lambda::Function")
+    assert function is not None
+    old = {
+        "FunctionName": "handler-fn",
+        "Code": {"S3Bucket": "cdk-assets", "S3Key": "one.zip"},
+        "Runtime": "python3.14",
+        "Handler": "index.handler",
+        "Role": role,
+        "Environment": {"Variables": {"LOG_LEVEL": "INFO", "RETRIES": 3}},
+        "Timeout": 300,
+        "MemorySize": "256",
+        "Description": "provider",
+        "LoggingConfig": {"LogGroup": "/aws/lambda/handler-fn"},
+        "Tags": [{"Key": "app", "Value": "demo"}],
+    }
+    # WHEN it is created THEN Ref is its name, Arn its ARN
+    made = function.create(ctx, "Handler", old)
+    assert made == Provisioned(
+        "handler-fn", {"Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:handler-fn"}
+    )
+    # AND it runs the engine's zip, with the environment (values as strings) and the settings
+    got = lam.get_function(FunctionName="handler-fn")
+    configuration = got["Configuration"]
+    assert configuration["Environment"]["Variables"] == {"LOG_LEVEL": "INFO", "RETRIES": "3"}
+    assert (configuration["Runtime"], configuration["Handler"], configuration["Role"]) == (
+        "python3.14",
+        "index.handler",
+        role,
+    )
+    assert (configuration["Timeout"], configuration["MemorySize"]) == (300, 256)
+    assert got["Tags"] == {"app": "demo"}
+    first_code = configuration["CodeSha256"]
+    # WHEN the code asset, the environment and the tags change THEN the same function is updated
+    new = {
+        **old,
+        "Code": {"S3Bucket": "cdk-assets", "S3Key": "two.zip"},
+        "Environment": {"Variables": {"LOG_LEVEL": "DEBUG"}},
+        "Tags": [{"Key": "team", "Value": "vision"}],
+    }
+    assert not function.needs_replacement(old, new)
+    assert function.update(ctx, "Handler", "handler-fn", old, new) == made
+    got = lam.get_function(FunctionName="handler-fn")
+    assert got["Configuration"]["CodeSha256"] != first_code
+    assert got["Configuration"]["Environment"]["Variables"] == {"LOG_LEVEL": "DEBUG"}
+    assert got["Tags"] == {"team": "vision"}
+    # WHEN it is deleted, twice THEN it is gone
+    function.delete(ctx, "handler-fn", new)
+    function.delete(ctx, "handler-fn", new)
+    assert lam.list_functions()["Functions"] == []
+
+
+# -- Logs ---------------------------------------------------------------------------------------------------
+
+
+def test_log_group_create_update_delete(ctx: LocalContext) -> None:
+    logs = ctx.client("logs")
+    group = provisioner_for("AWS::Logs::LogGroup")
+    assert group is not None
+    old = {
+        "LogGroupName": "/aws/lambda/RekCL-1",
+        "RetentionInDays": 365,
+        "Tags": [{"Key": "app", "Value": "demo"}],
+    }
+    # WHEN it is created THEN Ref is its name and Arn ends in ":*", as CloudFormation's does
+    made = group.create(ctx, "Logs", old)
+    assert made == Provisioned(
+        "/aws/lambda/RekCL-1", {"Arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/RekCL-1:*"}
+    )
+    (described,) = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/RekCL-1")["logGroups"]
+    assert described["retentionInDays"] == 365
+    # WHEN retention is dropped THEN the group keeps its events forever; a new name would replace it
+    new = {"LogGroupName": "/aws/lambda/RekCL-1", "Tags": [{"Key": "app", "Value": "demo"}]}
+    assert not group.needs_replacement(old, new)
+    assert group.needs_replacement(old, {**new, "LogGroupName": "/aws/lambda/RekCL-2"})
+    group.update(ctx, "Logs", made.physical_id, old, new)
+    (described,) = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/RekCL-1")["logGroups"]
+    assert "retentionInDays" not in described
+    # WHEN it is deleted, twice THEN it is gone
+    group.delete(ctx, made.physical_id, new)
+    group.delete(ctx, made.physical_id, new)
+    assert logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/RekCL-1")["logGroups"] == []
+
+
+# -- Rekognition --------------------------------------------------------------------------------------------
+
+
+def test_rekognition_project_through_the_emulator(ctx: LocalContext, clock: ManualClock) -> None:
+    rekognition = ctx.client("rekognition")
+    project = provisioner_for("AWS::Rekognition::Project")
+    assert project is not None
+    old = {"ProjectName": "shapes", "Tags": [{"Key": "app", "Value": "demo"}]}
+    # WHEN a project is created THEN Ref is its NAME and Arn the ARN the emulator made
+    made = project.create(ctx, "Project", old)
+    (described,) = rekognition.describe_projects(ProjectNames=["shapes"])["ProjectDescriptions"]
+    assert made == Provisioned("shapes", {"Arn": described["ProjectArn"]})
+    assert rekognition.list_tags_for_resource(ResourceArn=described["ProjectArn"])["Tags"] == {"app": "demo"}
+    # AND another project of that name fails, with the emulator's error
+    with pytest.raises(ProvisionError, match=r"^Rekognition project shapes: ResourceInUseException "):
+        project.create(ctx, "Again", old)
+    # WHEN its tags change THEN the same project is retagged; a new name would replace it
+    new = {"ProjectName": "shapes", "Tags": [{"Key": "team", "Value": "vision"}]}
+    assert not project.needs_replacement(old, new)
+    assert project.needs_replacement(old, {**new, "ProjectName": "other"})
+    assert project.update(ctx, "Project", "shapes", old, new) == made
+    assert rekognition.list_tags_for_resource(ResourceArn=made.attributes["Arn"])["Tags"] == {
+        "team": "vision"
+    }
+    # WHEN it is deleted THEN it is DELETING, and gone once the emulator's deletion time has passed
+    project.delete(ctx, "shapes", new)
+    (described,) = rekognition.describe_projects(ProjectNames=["shapes"])["ProjectDescriptions"]
+    assert described["Status"] == "DELETING"
+    project.delete(ctx, "shapes", new)
+    clock.advance(DURATIONS.project_deleting + 1)
+    assert rekognition.describe_projects(ProjectNames=["shapes"])["ProjectDescriptions"] == []
+    # AND deleting a project that is gone is no error
+    project.delete(ctx, "shapes", new)
+
+
+def test_cdk_metadata_is_documentation_only() -> None:
+    ctx = OfflineContext()
+    metadata = provisioner_for("AWS::CDK::Metadata")
+    assert metadata is not None
+    made = metadata.create(ctx, "CDKMetadata", {"Analytics": "v2:deflate64:abc"})
+    assert made == Provisioned("metadata", {})
+    assert metadata.update(ctx, "CDKMetadata", "metadata", {}, {"Analytics": "x"}) == made
+    metadata.delete(ctx, "metadata", {})
+
+
+# -- replacement tables -------------------------------------------------------------------------------------
+
+REPLACEMENTS = [
+    # (type, old, new, replaced?)
+    ("AWS::S3::Bucket", {"BucketName": "a"}, {"BucketName": "b"}, True),
+    ("AWS::S3::Bucket", {}, {"BucketName": "b"}, True),
+    (
+        "AWS::S3::Bucket",
+        {"BucketName": "a"},
+        {"BucketName": "a", "Tags": [{"Key": "k", "Value": "v"}]},
+        False,
+    ),
+    ("AWS::S3::Bucket", {}, {"VersioningConfiguration": {"Status": "Enabled"}}, False),
+    ("AWS::S3::Bucket", {}, {"ObjectLockEnabled": True}, True),
+    (
+        "AWS::S3::BucketPolicy",
+        {"Bucket": "a", "PolicyDocument": {}},
+        {"Bucket": "a", "PolicyDocument": {"x": 1}},
+        False,
+    ),
+    ("AWS::S3::BucketPolicy", {"Bucket": "a"}, {"Bucket": "b"}, True),
+    ("AWS::KMS::Key", {"KeySpec": "SYMMETRIC_DEFAULT"}, {"KeySpec": "RSA_2048"}, True),
+    ("AWS::KMS::Key", {"KeyUsage": "ENCRYPT_DECRYPT"}, {"KeyUsage": "SIGN_VERIFY"}, True),
+    ("AWS::KMS::Key", {"KeyPolicy": {}}, {"KeyPolicy": {"x": 1}, "Description": "d"}, False),
+    (
+        "AWS::KMS::Key",
+        {"EnableKeyRotation": False},
+        {"EnableKeyRotation": True, "PendingWindowInDays": 7},
+        False,
+    ),
+    ("AWS::IAM::Role", {"RoleName": "a"}, {"RoleName": "b"}, True),
+    ("AWS::IAM::Role", {"Path": "/"}, {"Path": "/service/"}, True),
+    ("AWS::IAM::Role", {"AssumeRolePolicyDocument": {}}, {"AssumeRolePolicyDocument": {"x": 1}}, False),
+    ("AWS::IAM::Policy", {"PolicyName": "a", "Roles": ["r"]}, {"PolicyName": "b", "Roles": ["s"]}, False),
+    ("AWS::IAM::ManagedPolicy", {"ManagedPolicyName": "a"}, {"ManagedPolicyName": "b"}, True),
+    ("AWS::IAM::ManagedPolicy", {"PolicyDocument": {}}, {"PolicyDocument": {"x": 1}, "Roles": ["r"]}, False),
+    ("AWS::Lambda::Function", {"FunctionName": "a"}, {"FunctionName": "b"}, True),
+    ("AWS::Lambda::Function", {"Code": {"S3Key": "a"}}, {"Code": {"S3Key": "b"}, "Timeout": 9}, False),
+    ("AWS::Logs::LogGroup", {"LogGroupName": "a"}, {"LogGroupName": "b"}, True),
+    ("AWS::Logs::LogGroup", {"RetentionInDays": 1}, {"RetentionInDays": 7}, False),
+    ("AWS::Rekognition::Project", {"ProjectName": "a"}, {"ProjectName": "b"}, True),
+    ("AWS::Rekognition::Project", {"ProjectName": "a"}, {"ProjectName": "a", "Tags": []}, False),
+    ("AWS::CDK::Metadata", {"Analytics": "a"}, {"Analytics": "b"}, False),
+]
+
+
+@pytest.mark.parametrize(("resource_type", "old", "new", "replaced"), REPLACEMENTS)
+def test_needs_replacement_follows_cloudformations_update_behaviours(
+    resource_type: str, old: dict[str, Any], new: dict[str, Any], replaced: bool
+) -> None:
+    provisioner = provisioner_for(resource_type)
+    assert provisioner is not None
+    assert provisioner.needs_replacement(old, new) is replaced
+    assert provisioner.needs_replacement(new, new) is False
+
+
+def test_every_supported_type_is_in_the_replacement_table() -> None:
+    assert {row[0] for row in REPLACEMENTS} == set(PROVISIONERS)
+    assert provisioner_for("AWS::EC2::Instance") is None
+
+
+# -- the example stack --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    app = cdk.App(context={"aws:cdk:bundling-stacks": []})
+    example.ExampleStack(app, "Example")
+    template: dict[str, Any] = app.synth().get_stack_by_name("Example").template
+    return template
+
+
+def references(value: Any) -> set[str]:
+    """The logical ids a template value refers to through Ref, Fn::GetAtt or Fn::Sub."""
+    if isinstance(value, list):
+        return set().union(*(references(v) for v in value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    if set(value) == {"Ref"}:
+        return set() if str(value["Ref"]).startswith("AWS::") else {str(value["Ref"])}
+    if set(value) == {"Fn::GetAtt"}:
+        return {str(value["Fn::GetAtt"][0])}
+    if set(value) == {"Fn::Sub"}:
+        return {
+            n.split(".")[0]
+            for n in re.findall(r"\$\{([^}!]+)\}", value["Fn::Sub"])
+            if not n.startswith("AWS::")
+        }
+    return set().union(*(references(v) for v in value.values())) if value else set()
+
+
+def resolve(value: Any, made: Mapping[str, Provisioned]) -> Any:
+    """Just enough of the intrinsics for the example stack (the real resolver is the engine's)."""
+    pseudo = {
+        "AWS::Partition": "aws",
+        "AWS::AccountId": ACCOUNT,
+        "AWS::Region": REGION,
+        "AWS::StackName": "Example",
+    }
+
+    def ref(name: str) -> str:
+        if name in pseudo:
+            return pseudo[name]
+        if "." in name:
+            logical_id, attribute = name.split(".", 1)
+            return str(made[logical_id].attributes[attribute])
+        return made[name].physical_id
+
+    if isinstance(value, list):
+        return [resolve(v, made) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"}:
+        return ref(value["Ref"])
+    if set(value) == {"Fn::GetAtt"}:
+        logical_id, attribute = value["Fn::GetAtt"]
+        return made[logical_id].attributes[attribute]
+    if set(value) == {"Fn::Join"}:
+        separator, parts = value["Fn::Join"]
+        return separator.join(str(resolve(p, made)) for p in parts)
+    if set(value) == {"Fn::Sub"}:
+        return re.sub(r"\$\{([^}]+)\}", lambda m: ref(m[1]), value["Fn::Sub"])
+    return {k: resolve(v, made) for k, v in value.items()}
+
+
+def test_every_resource_of_the_example_stack_is_accepted_created_and_deleted(
+    ctx: LocalContext, template: dict[str, Any]
+) -> None:
+    # GIVEN the example app's synthesized template, the custom resources left to the engine
+    resources = {
+        logical_id: resource
+        for logical_id, resource in template["Resources"].items()
+        if not resource["Type"].startswith("Custom::")
+    }
+    assert {r["Type"] for r in resources.values()} <= set(PROVISIONERS)
+    # WHEN each resource is created in dependency order, its properties resolved from those before it
+    made: dict[str, Provisioned] = {}
+    order: list[str] = []
+    while len(made) < len(resources):
+        ready = [
+            logical_id
+            for logical_id, resource in resources.items()
+            if logical_id not in made
+            and (references(resource.get("Properties", {})) | set(resource.get("DependsOn", []))) <= set(made)
+        ]
+        assert ready, f"unresolvable: {sorted(set(resources) - set(made))}"
+        for logical_id in ready:
+            resource = resources[logical_id]
+            properties = resolve(resource.get("Properties", {}), made)
+            made[logical_id] = create(ctx, resource["Type"], logical_id, properties)
+            order.append(logical_id)
+    # THEN the bucket is encrypted with the stack's key, and the provider function runs as its role
+    s3, lam, iam = ctx.client("s3"), ctx.client("lambda"), ctx.client("iam")
+
+    def only(resource_type: str) -> str:
+        (logical_id,) = [k for k, r in resources.items() if r["Type"] == resource_type]
+        return str(logical_id)
+
+    bucket, key = made[only("AWS::S3::Bucket")].physical_id, made[only("AWS::KMS::Key")]
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == key.attributes["Arn"]
+    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"][0]["Effect"] == "Deny"
+    (provider_id,) = [
+        k
+        for k, r in resources.items()
+        if r["Type"] == "AWS::Lambda::Function" and "FunctionName" in r["Properties"]
+    ]
+    provider = resources[provider_id]["Properties"]
+    configuration = lam.get_function(FunctionName=provider["FunctionName"])["Configuration"]
+    role_id = provider["Role"]["Fn::GetAtt"][0]
+    assert configuration["Role"] == made[role_id].attributes["Arn"]
+    assert configuration["Environment"]["Variables"] == provider["Environment"]["Variables"]
+    policy = resources[only("AWS::IAM::Policy")]["Properties"]
+    assert iam.list_role_policies(RoleName=made[role_id].physical_id)["PolicyNames"] == [policy["PolicyName"]]
+    project = resources[only("AWS::Rekognition::Project")]["Properties"]
+    assert made[only("AWS::Rekognition::Project")].physical_id == project["ProjectName"]
+    # WHEN everything is deleted in reverse order THEN every delete succeeds and nothing is left
+    for logical_id in reversed(order):
+        provisioner = provisioner_for(resources[logical_id]["Type"])
+        assert provisioner is not None
+        properties = resolve(resources[logical_id].get("Properties", {}), made)
+        provisioner.delete(ctx, made[logical_id].physical_id, properties)
+    assert s3.list_buckets()["Buckets"] == []
+    assert lam.list_functions()["Functions"] == []
+    assert iam.list_roles()["Roles"] == []
+    assert ctx.client("logs").describe_log_groups()["logGroups"] == []
+
+
+def test_ignored_properties_of_the_example_stack_are_reported(template: dict[str, Any]) -> None:
+    # GIVEN the example template WHEN asked which properties the local cloud does not act on
+    ignored = {
+        (resource["Type"], name)
+        for resource in template["Resources"].values()
+        for name in ignored_properties(resource["Type"], resource.get("Properties", {}))
+    }
+    # THEN only the provider function's LoggingConfig is; custom resources are not the provisioners' to judge
+    assert ignored == {("AWS::Lambda::Function", "LoggingConfig")}
+    assert ignored_properties("AWS::S3::Bucket", {"BucketName": "b", "LifecycleConfiguration": {}}) == [
+        "LifecycleConfiguration"
+    ]
