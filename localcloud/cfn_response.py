@@ -22,13 +22,14 @@ import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from .background import BackgroundServer
 
 RESPONSE_PATH = "/cfn-responses/"
 MAX_RESPONSE_BYTES = 4096  # CloudFormation's limit on a custom-resource response body
@@ -256,43 +257,20 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._answer(status, code, message)
 
 
-class ResponseServer:
+class ResponseServer(BackgroundServer):
     """``with ResponseServer(make_test_certificate(tmp)) as server: url = server.url_for(request_id)``."""
 
     def __init__(self, certificate: CertificatePair) -> None:
         self._certificate = certificate
         self._state = _State()
         self._server: _TLSServer | None = None
-        self._thread: threading.Thread | None = None
 
     def start(self) -> ResponseServer:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self._certificate.cert_file, self._certificate.key_file)
         self._server = _TLSServer(context, self._state)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="cfn-response-server",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serve(self._server, "cfn-response-server")
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
-
-    def __enter__(self) -> ResponseServer:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:

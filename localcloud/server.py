@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 import urllib.request
-from types import TracebackType
 from typing import Any
 
 import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from .background import BackgroundServer
 from .rekognition.backends import Boto3Backends
 from .rekognition.clock import Clock
 from .rekognition.service import DEFAULT_ACCOUNT, CustomLabelsService, Durations, Quotas
@@ -20,7 +20,7 @@ from .wsgi import LocalCloudApp
 CREDENTIALS = {"aws_access_key_id": "localcloud", "aws_secret_access_key": "localcloud"}
 
 
-class LocalCloud:
+class LocalCloud(BackgroundServer):
     """Start with ``with LocalCloud() as cloud:``; point boto3 at ``cloud.endpoint_url``."""
 
     def __init__(
@@ -66,28 +66,9 @@ class LocalCloud:
         backends = Boto3Backends(self.endpoint_url)
         self._service = CustomLabelsService(objects=backends, keys=backends, **self._options)
         self._server.app = LocalCloudApp(self._service, fallback=moto)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="localcloud", daemon=True
-        )
-        self._thread.start()
+        self._serve(self._server, "localcloud")
         self._post("/moto-api/reset")  # moto keeps state per process: every local cloud starts empty
         return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._server = self._thread = None
-
-    def __enter__(self) -> LocalCloud:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.stop()
 
     def client(self, service_name: str, region: str = "us-east-1") -> Any:
         """A boto3 client of this local cloud, as any user would make one."""

@@ -355,7 +355,10 @@ class BucketPolicy(_ResourceType):
     def _put(self, ctx: Context, bucket: str, properties: Mapping[str, Any]) -> None:
         with _failing_as(self.label, bucket):
             document = _evaluable(properties["PolicyDocument"])
-            ctx.client("s3").put_bucket_policy(Bucket=bucket, Policy=_document(document))
+            if document["Statement"]:
+                ctx.client("s3").put_bucket_policy(Bucket=bucket, Policy=_document(document))
+            else:  # nothing moto can honour is left: no policy rather than an empty one S3 would refuse
+                _ignoring_missing(lambda: ctx.client("s3").delete_bucket_policy(Bucket=bucket))
 
 
 def _evaluable(document: Any) -> Any:

@@ -267,34 +267,51 @@ def test_bucket_policy_create_update_delete(ctx: LocalContext) -> None:
     s3.create_bucket(Bucket="policy-bucket")
     policy = provisioner_for("AWS::S3::BucketPolicy")
     assert policy is not None
-    document: dict[str, Any] = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Deny",
-                "Principal": {"AWS": "*"},
-                "Action": "s3:*",
-                "Resource": ["arn:aws:s3:::policy-bucket", "arn:aws:s3:::policy-bucket/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ],
+    allow = {
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::policy-bucket/*",
     }
+    ssl_only = {
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:*",
+        "Resource": ["arn:aws:s3:::policy-bucket", "arn:aws:s3:::policy-bucket/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    document: dict[str, Any] = {"Version": "2012-10-17", "Statement": [allow, ssl_only]}
     old = {"Bucket": "policy-bucket", "PolicyDocument": document}
-    # WHEN its policy is created THEN S3 has it, under the "<bucket>-policy" physical id
+    # WHEN its policy is created THEN S3 has it, under the "<bucket>-policy" physical id, without the
+    # conditional Deny that moto would apply unconditionally
     assert policy.create(ctx, "Policy", old) == Provisioned("policy-bucket-policy", {})
-    assert json.loads(s3.get_bucket_policy(Bucket="policy-bucket")["Policy"]) == document
+    assert json.loads(s3.get_bucket_policy(Bucket="policy-bucket")["Policy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [allow],
+    }
     # WHEN the document changes THEN it is updated in place; a new bucket would mean replacement
-    changed = {**document, "Statement": [{**document["Statement"][0], "Action": "s3:PutObject"}]}
+    changed = {**document, "Statement": [{**allow, "Action": "s3:PutObject"}, ssl_only]}
     new = {"Bucket": "policy-bucket", "PolicyDocument": changed}
     assert not policy.needs_replacement(old, new)
     assert policy.needs_replacement(old, {**new, "Bucket": "other-bucket"})
     policy.update(ctx, "Policy", "policy-bucket-policy", old, new)
-    assert json.loads(s3.get_bucket_policy(Bucket="policy-bucket")["Policy"]) == changed
-    # WHEN it is deleted, twice, and once more after the bucket is gone THEN the policy is gone, no error
-    policy.delete(ctx, "policy-bucket-policy", new)
-    policy.delete(ctx, "policy-bucket-policy", new)
+    stored = json.loads(s3.get_bucket_policy(Bucket="policy-bucket")["Policy"])
+    assert stored["Statement"] == [{**allow, "Action": "s3:PutObject"}]
+    # WHEN only the conditional Deny is left THEN no policy is stored (and objects stay writable)
+    policy.update(
+        ctx,
+        "Policy",
+        "policy-bucket-policy",
+        new,
+        {**new, "PolicyDocument": {**document, "Statement": [ssl_only]}},
+    )
     with pytest.raises(s3.exceptions.ClientError, match="NoSuchBucketPolicy"):
         s3.get_bucket_policy(Bucket="policy-bucket")
+    s3.put_object(Bucket="policy-bucket", Key="k", Body=b"x")
+    s3.delete_object(Bucket="policy-bucket", Key="k")
+    # WHEN it is deleted, twice, and once more after the bucket is gone THEN no error
+    policy.delete(ctx, "policy-bucket-policy", new)
+    policy.delete(ctx, "policy-bucket-policy", new)
     s3.delete_bucket(Bucket="policy-bucket")
     policy.delete(ctx, "policy-bucket-policy", new)
 
@@ -775,7 +792,10 @@ def test_every_resource_of_the_example_stack_is_accepted_created_and_deleted(
     bucket, key = made[only("AWS::S3::Bucket")].physical_id, made[only("AWS::KMS::Key")]
     (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     assert rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == key.attributes["Arn"]
-    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"][0]["Effect"] == "Deny"
+    # (its policy keeps the auto-delete Allow but not enforce_ssl's conditional Deny, which moto would
+    # apply to every request, so the model's training output can be written)
+    statements = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+    assert statements and all(st["Effect"] == "Allow" for st in statements)
     (provider_id,) = [
         k
         for k, r in resources.items()
