@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.cfn_response import ResponseServer
+from localcloud.deploy.custom_resources import stringify
 from localcloud.lambda_runtime import FunctionConfig, Invocation, invoke
 from localcloud.rekognition.clock import ManualClock
 from localcloud.schedules import lambda_permissions, scheduled_targets
@@ -26,17 +27,6 @@ RULE_PREFIX = f"{FUNCTION_NAME}-"
 STACK_ID = "arn:aws:cloudformation:us-east-1:123456789012:stack/Example/8d1f6a20-0000-11ef-9a5b-0a1b2c3d4e5f"
 RESOURCE_TYPE = "Custom::RekognitionProjectVersion"
 LAMBDA_RETRIES = 2  # asynchronous invocations are retried twice after a crash
-
-
-def as_cloudformation_sends(value: Any) -> Any:
-    """Every scalar as a string, as CloudFormation sends ResourceProperties."""
-    if isinstance(value, Mapping):
-        return {key: as_cloudformation_sends(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [as_cloudformation_sends(item) for item in value]
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 @dataclass
@@ -126,7 +116,7 @@ class CloudFormation:
             "RequestId": request_id,
             "ResourceType": RESOURCE_TYPE,
             "LogicalResourceId": logical_id,
-            "ResourceProperties": as_cloudformation_sends(
+            "ResourceProperties": stringify(
                 {
                     "ServiceToken": f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION_NAME}",
                     **properties,
@@ -136,7 +126,7 @@ class CloudFormation:
         if physical_id is not None:
             event["PhysicalResourceId"] = physical_id
         if old_properties is not None:
-            event["OldResourceProperties"] = as_cloudformation_sends(old_properties)
+            event["OldResourceProperties"] = stringify(old_properties)
         return event
 
     def invoke(self, event: Mapping[str, Any]) -> list[Invocation]:
