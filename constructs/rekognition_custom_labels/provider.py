@@ -11,6 +11,7 @@ from aws_cdk import (
     BundlingOptions,
     DockerImage,
     Duration,
+    RemovalPolicy,
     Stack,
     Token,
 )
@@ -56,6 +57,9 @@ class ProjectVersionProvider(Construct):
             "LogGroup",
             log_group_name=f"/aws/lambda/{self.function_name}",
             retention=logs.RetentionDays.ONE_YEAR,
+            # Named after the function, so a retained group would make the next deploy of this stack
+            # fail with "already exists" once the stack is destroyed.
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.role = iam.Role(
             self,

@@ -442,3 +442,13 @@ def test_provider_runtime_and_handler() -> None:
     assert function["Properties"]["Handler"] == "index.handler"
     assert function["Properties"]["Role"] == get_att(provider_role_id(template))
     template.has_resource_properties(VERSION_TYPE, {"ServiceToken": get_att(function_id)})
+
+
+def test_its_named_log_group_goes_with_the_stack() -> None:
+    # GIVEN a version / WHEN synthesized
+    _, template, _ = _statements_of_one_version()
+    # THEN the log group named after the function is deleted with the stack: a retained one would make
+    # the next deploy of the same stack fail with "already exists"
+    template.has_resource(
+        "AWS::Logs::LogGroup", {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
+    )
