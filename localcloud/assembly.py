@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,16 @@ class StackArtifact:
 
     def asset_dir(self, logical_id: str) -> Path | None:
         """The folder a Lambda function's code was bundled into: ``asset.<hash>`` for ``<hash>.zip``."""
-        key = self.resources[logical_id].get("Properties", {}).get("Code", {}).get("S3Key")
-        if not isinstance(key, str) or not key.endswith(".zip"):
-            return None
-        folder = self.assembly_dir / f"asset.{key.removesuffix('.zip')}"
-        return folder if folder.is_dir() else None
+        return code_asset_dir(self.assembly_dir, self.resources[logical_id].get("Properties", {}))
+
+
+def code_asset_dir(assembly_dir: Path, function_properties: Mapping[str, Any]) -> Path | None:
+    """Where in a cloud assembly the code of a function with these (template) properties is."""
+    key = function_properties.get("Code", {}).get("S3Key")
+    if not isinstance(key, str) or not key.endswith(".zip"):
+        return None
+    folder = assembly_dir / f"asset.{key.removesuffix('.zip')}"
+    return folder if folder.is_dir() else None
 
 
 def read_assembly(assembly_dir: Path) -> list[StackArtifact]:

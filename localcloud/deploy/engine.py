@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..assembly import StackArtifact
+from ..assembly import StackArtifact, code_asset_dir
 from ..cfn_response import ResponseServer
 from ..server import LocalCloud
 from .builtins import BUILTINS
@@ -32,7 +32,12 @@ BOOTSTRAP_PARAMETERS = {"BootstrapVersion": "6"}  # the local cloud stands in fo
 
 
 class DeployFailed(Exception):
-    pass
+    """``remaining`` is what is deployed once the rollback ended: the previous deployment when it
+    completed (None after a create), or what a failed rollback left behind."""
+
+    def __init__(self, message: str, remaining: Deployment | None = None) -> None:
+        super().__init__(message)
+        self.remaining = remaining
 
 
 @dataclass
@@ -55,6 +60,11 @@ class Deployment:
     assembly_dir: Path
     resources: dict[str, Resource] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    status: str = "CREATE_IN_PROGRESS"
+
+    def artifact(self) -> StackArtifact:
+        """The stack as it was deployed: its template and the assembly holding its code."""
+        return StackArtifact(self.stack_name, self.stack_name, self.template, self.assembly_dir)
 
 
 class Printer:
@@ -129,33 +139,43 @@ class Engine:
         failed_rules = resolver.check_rules()
         if failed_rules:
             self._stack_event(stack, f"{verb}_FAILED", "; ".join(failed_rules))
-            raise DeployFailed("; ".join(failed_rules))
+            raise DeployFailed("; ".join(failed_rules), previous)
         journal: list[tuple[str, Resource | None, Resource]] = []  # (kind, before, after)
         try:
             for logical_id in dependency_order(stack.template):
                 self._apply(stack, deployment, previous, logical_id, journal)
         except DeployFailed as failure:
-            self._roll_back(stack, deployment, previous, journal, verb)
+            failure.remaining = self._roll_back(stack, deployment, previous, journal, verb)
             raise failure
         if previous:
             self._stack_event(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
             replaced = [before for kind, before, _ in journal if kind == "replaced" and before is not None]
             removed = [r for lid, r in previous.resources.items() if lid not in deployment.resources]
             for resource in [*reversed(replaced), *self._reverse(previous, removed)]:
-                self._delete(stack, resource, previous)
+                self._delete(stack, resource, deployment, previous)
         deployment.outputs = {
             name: self._resolver(stack, deployment).resolve(output["Value"])
             for name, output in stack.template.get("Outputs", {}).items()
         }
-        self._stack_event(stack, f"{verb}_COMPLETE")
+        deployment.status = f"{verb}_COMPLETE"
+        self._stack_event(stack, deployment.status)
         return deployment
 
-    def destroy(self, deployment: Deployment, stack: StackArtifact) -> None:
+    def destroy(self, deployment: Deployment) -> None:
+        """Delete in reverse dependency order; a failure leaves the undeleted resources in ``deployment``."""
+        stack = deployment.artifact()
         self._stack_event(stack, "DELETE_IN_PROGRESS")
         for resource in self._reverse(deployment, list(deployment.resources.values())):
-            self._delete(stack, resource, deployment)
-        deployment.resources.clear()
-        self._stack_event(stack, "DELETE_COMPLETE")
+            try:
+                self._delete(stack, resource, deployment)
+            except DeployFailed as failure:
+                deployment.status = "DELETE_FAILED"
+                self._stack_event(stack, deployment.status, str(failure))
+                failure.remaining = deployment
+                raise
+            del deployment.resources[resource.logical_id]
+        deployment.status = "DELETE_COMPLETE"
+        self._stack_event(stack, deployment.status)
 
     # -- steps --------------------------------------------------------------------------------------
 
@@ -216,7 +236,7 @@ class Engine:
                 logical_id, resource_type, physical, {}, properties
             ), "updated" if before else "created"
         if self._is_custom(resource_type):
-            runner, function = self._custom(stack, deployment, properties)
+            runner, function = self._custom(properties, deployment)
             self._in_flight[logical_id] = properties
             if before is None:
                 answer = runner.request(function, "Create", logical_id, resource_type, properties)
@@ -248,7 +268,8 @@ class Engine:
             kind = "updated"
         return Resource(logical_id, resource_type, made.physical_id, made.attributes, properties), kind
 
-    def _delete(self, stack: StackArtifact, resource: Resource, deployment: Deployment) -> None:
+    def _delete(self, stack: StackArtifact, resource: Resource, *deployments: Deployment) -> None:
+        """``deployments`` hold the functions of custom resources, searched in this order."""
         if resource.deletion_policy == "Retain":
             self._resource_event(stack, resource.logical_id, resource.type, "DELETE_SKIPPED")
             return
@@ -257,7 +278,7 @@ class Engine:
             if resource.type in BUILTINS:
                 BUILTINS[resource.type]("Delete", resource.properties, self._client)
             elif self._is_custom(resource.type):
-                runner, function = self._custom(stack, deployment, resource.properties)
+                runner, function = self._custom(resource.properties, *deployments)
                 self._in_flight[resource.logical_id] = resource.properties
                 runner.request(
                     function,
@@ -284,29 +305,48 @@ class Engine:
         previous: Deployment | None,
         journal: list[tuple[str, Resource | None, Resource]],
         verb: str,
-    ) -> None:
-        """Undo in reverse: delete what was created, put updated resources back to their old state."""
+    ) -> Deployment | None:
+        """Undo in reverse: delete what was created, put updated resources back to their old state.
+
+        Returns what is deployed afterwards: ``previous`` (None after a create) when the rollback
+        completes, else ``deployment`` holding every resource the rollback could not undo.
+        """
         prefix = "ROLLBACK" if verb == "CREATE" else "UPDATE_ROLLBACK"
         self._stack_event(stack, f"{prefix}_IN_PROGRESS")
+        if previous is not None:
+            for logical_id, resource in previous.resources.items():
+                deployment.resources.setdefault(logical_id, resource)
+        code = (deployment, previous) if previous is not None else (deployment,)
         try:
             for kind, before, after in reversed(journal):
                 if kind == "created":
-                    self._delete(stack, after, deployment)
+                    deployment.resources[after.logical_id] = after
+                    self._delete(stack, after, *code)
+                    del deployment.resources[after.logical_id]
                 elif before is not None:
-                    self._restore(stack, deployment, before, after, kind)
+                    self._restore(stack, before, after, kind, code)
+                    deployment.resources[before.logical_id] = before
         except DeployFailed as error:
-            self._stack_event(stack, f"{prefix}_FAILED", str(error))
-            return
-        if previous is not None:
-            deployment.resources = dict(previous.resources)
+            deployment.status = f"{prefix}_FAILED"
+            self._stack_event(stack, deployment.status, str(error))
+            return deployment
         self._stack_event(stack, f"{prefix}_COMPLETE")
+        if previous is None:
+            return None
+        previous.status = f"{prefix}_COMPLETE"
+        return previous
 
     def _restore(
-        self, stack: StackArtifact, deployment: Deployment, before: Resource, after: Resource, kind: str
+        self,
+        stack: StackArtifact,
+        before: Resource,
+        after: Resource,
+        kind: str,
+        code: tuple[Deployment, ...],
     ) -> None:
         self._resource_event(stack, before.logical_id, before.type, "UPDATE_IN_PROGRESS", "(rollback)")
         if self._is_custom(before.type):
-            runner, function = self._custom(stack, deployment, before.properties)
+            runner, function = self._custom(before.properties, *code)
             runner.request(
                 function,
                 "Update",
@@ -317,9 +357,9 @@ class Engine:
                 old_properties=after.properties,
             )
             if kind == "replaced":
-                self._delete(stack, after, deployment)
+                self._delete(stack, after, *code)
         elif kind == "replaced":
-            self._delete(stack, after, deployment)
+            self._delete(stack, after, *code)
         else:
             provisioner = provisioner_for(before.type)
             if provisioner is not None:
@@ -336,14 +376,19 @@ class Engine:
         return resource_type.startswith("Custom::") or resource_type == CUSTOM
 
     def _custom(
-        self, stack: StackArtifact, deployment: Deployment, properties: Mapping[str, Any]
+        self, properties: Mapping[str, Any], *deployments: Deployment
     ) -> tuple[CustomResourceRunner, ProviderFunction]:
+        """The provider a ServiceToken names, with its code as deployed (the first deployment holding it)."""
         token = str(properties.get("ServiceToken", ""))
-        for resource in deployment.resources.values():
-            if resource.type == "AWS::Lambda::Function" and resource.attributes.get("Arn") == token:
-                code_dir = stack.asset_dir(resource.logical_id)
+        for deployment in deployments:
+            for resource in deployment.resources.values():
+                if resource.type != "AWS::Lambda::Function" or resource.attributes.get("Arn") != token:
+                    continue
+                code_dir = code_asset_dir(deployment.assembly_dir, resource.properties)
                 if code_dir is None:
-                    raise ProvisionError(f"the code of {resource.logical_id} is not in the cloud assembly")
+                    raise ProvisionError(
+                        f"the code of {resource.logical_id} is not in {deployment.assembly_dir}"
+                    )
                 config = function_config(
                     code_dir=code_dir,
                     name=resource.physical_id,
@@ -351,10 +396,10 @@ class Engine:
                     region=self.region,
                     account=self.account,
                 )
-                return self._runner(deployment, resource.logical_id), ProviderFunction(config, token)
+                return self._runner(deployment), ProviderFunction(config, token)
         raise ProvisionError(f"the ServiceToken {token} is not a function of this stack")
 
-    def _runner(self, deployment: Deployment, logical_id: str) -> CustomResourceRunner:
+    def _runner(self, deployment: Deployment) -> CustomResourceRunner:
         runner = CustomResourceRunner(
             responses=self.responses,
             events_client=self.cloud.client("events", region=self.region),

@@ -75,6 +75,16 @@ class Quotas:
     tags: int = 200
 
 
+@dataclass(frozen=True)
+class Records:
+    """The service's whole state: plain data, so it pickles (phases resume by the wall clock)."""
+
+    projects: dict[str, ProjectRecord]
+    versions: dict[str, VersionRecord]
+    tags: dict[str, dict[str, str]]
+    last_ms: int
+
+
 class CustomLabelsService:
     """One account's Custom Labels, in every region. Thread-safe: one lock around all state."""
 
@@ -133,6 +143,18 @@ class CustomLabelsService:
         with self._lock:
             self.advance(now)
             return handler(region, params)
+
+    # -- state across processes ---------------------------------------------------------------------
+
+    def records(self) -> Records:
+        """Every project, dataset, version and tag, for a local cloud that outlives its process."""
+        with self._lock:
+            return Records(dict(self._projects), dict(self._versions), dict(self._tags), self._last_ms)
+
+    def restore(self, records: Records) -> None:
+        with self._lock:
+            self._projects, self._versions = dict(records.projects), dict(records.versions)
+            self._tags, self._last_ms = dict(records.tags), records.last_ms
 
     # -- time ---------------------------------------------------------------------------------------
 

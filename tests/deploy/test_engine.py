@@ -68,11 +68,25 @@ def test_deploy_update_replace_destroy(
     assert "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" in events.getvalue()
 
     # WHEN destroyed THEN nothing of ours is left: no versions, no rules, no functions (so no permissions)
-    engine.destroy(replaced, synth())
+    engine.destroy(replaced)
     assert versions(cloud) == []
     assert cloud.client("events").list_rules()["Rules"] == []
     assert cloud.client("lambda").list_functions()["Functions"] == []
-    assert "DELETE_SKIPPED" in events.getvalue()  # the provider's log group is retained, as CDK asks
+    assert cloud.client("logs").describe_log_groups()["logGroups"] == []
+
+
+def test_destroy_keeps_what_the_template_retains(
+    engine: Engine, cloud: LocalCloud, synth: Synth, events: io.StringIO
+) -> None:
+    # GIVEN a stack with a bucket under CDK's default removal policy (Retain)
+    def retained(app: cdk.App) -> None:
+        s3.Bucket(cdk.Stack(app, "Keep"), "Kept", bucket_name="kept-bucket-local")
+
+    deployment = engine.deploy(synth(retained))
+    # WHEN destroyed THEN CloudFormation skips the bucket's delete and the bucket is still there
+    engine.destroy(deployment)
+    assert statuses(events, "Kept")[-1] == "DELETE_SKIPPED"
+    assert "kept-bucket-local" in [b["Name"] for b in cloud.client("s3").list_buckets()["Buckets"]]
 
 
 def test_a_failed_training_rolls_the_create_back(
@@ -122,5 +136,30 @@ def test_a_stack_of_ten_versions(engine: Engine, cloud: LocalCloud, synth: Synth
     # THEN ten trained versions; WHEN destroyed THEN none left
     assert len(versions(cloud)) == 10
     assert all(v["Status"] == "TRAINING_COMPLETED" for v in versions(cloud))
-    engine.destroy(deployment, stack)
+    engine.destroy(deployment)
     assert versions(cloud) == []
+
+
+def test_a_failed_destroy_keeps_what_is_left_and_can_be_retried(
+    engine: Engine, cloud: LocalCloud, synth: Synth, events: io.StringIO
+) -> None:
+    # GIVEN a deployed stack, and Rekognition refusing to delete model versions
+    deployment = engine.deploy(synth())
+    (version,) = versions(cloud)
+    cloud.service.faults.fail_next("DeleteProjectVersion", "AccessDeniedException", count=100)
+    # WHEN destroyed THEN the stack's delete fails with the service's refusal
+    with pytest.raises(DeployFailed, match="AccessDenied") as failure:
+        engine.destroy(deployment)
+    assert re.search(r"DELETE_FAILED .*Custom::RekognitionProjectVersion", events.getvalue())
+    # AND the deployment still holds the version and what it needs (its provider), not what went
+    remaining = failure.value.remaining
+    assert remaining is deployment and remaining.status == "DELETE_FAILED"
+    left = {r.type for r in remaining.resources.values()}
+    assert {"Custom::RekognitionProjectVersion", "AWS::Lambda::Function", "AWS::IAM::Role"} <= left
+    assert [v["ProjectVersionArn"] for v in versions(cloud)] == [version["ProjectVersionArn"]]
+    # WHEN the refusal ends and the destroy is retried THEN nothing of ours is left
+    cloud.service.faults.clear()
+    engine.destroy(remaining)
+    assert versions(cloud) == [] and remaining.resources == {}
+    assert cloud.client("lambda").list_functions()["Functions"] == []
+    assert cloud.client("events").list_rules()["Rules"] == []

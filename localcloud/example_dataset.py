@@ -1,0 +1,26 @@
+"""The example app's dataset in local S3: the bucket and manifests app.py's default context names."""
+
+from __future__ import annotations
+
+from .sample_data import shapes_dataset
+from .server import LocalCloud
+
+EXAMPLE_BUCKET = "rekcl-example-dataset"
+
+
+def upload_example_dataset(cloud: LocalCloud, bucket: str = EXAMPLE_BUCKET) -> int:
+    """Two releases of a small shapes dataset: ``manifests/`` and a re-labelled ``v2/manifests/``.
+
+    Returns how many objects (PNG images and Ground Truth manifests) were uploaded.
+    """
+    s3 = cloud.client("s3")
+    existing = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    if bucket not in existing:
+        s3.create_bucket(Bucket=bucket)
+    objects = {
+        **shapes_dataset(bucket=bucket, images_per_label=10),
+        **shapes_dataset(bucket=bucket, prefix="v2/", images_per_label=12, seed=1),
+    }
+    for key, body in objects.items():
+        s3.put_object(Bucket=bucket, Key=key, Body=body)
+    return len(objects)

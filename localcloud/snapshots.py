@@ -1,0 +1,139 @@
+"""The local cloud's state in a file, so that successive commands act on the same cloud.
+
+moto keeps each service's state in per-process backends and the emulator keeps plain records; both are
+pickled as they are. Two kinds of object in moto's backends do not pickle by themselves and get a
+reducer here: KMS key material (cryptography's private keys, saved as PKCS#8 DER), Lambda's
+``WeakValueDictionary`` indexes (saved as plain mappings of the same objects) and ``defaultdict``s whose
+factory is a lambda making an empty container (saved with that container's type as the factory).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import weakref
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from moto.backends import get_backend
+from moto.core.base_backend import BackendDict
+
+from .rekognition.service import Records
+from .server import LocalCloud
+
+# Every moto service the local deploy, the handler and the emulator write to.
+MOTO_SERVICES = ("s3", "kms", "iam", "lambda", "events", "logs")
+_PRIVATE_KEYS = (
+    rsa.RSAPrivateKey,
+    ec.EllipticCurvePrivateKey,
+    ed25519.Ed25519PrivateKey,
+    ed448.Ed448PrivateKey,
+)
+
+
+# What every moto BackendDict has; anything else on one is a service-wide index kept beside its backends
+# (S3's bucket name -> account, by which CreateBucket knows a name is taken).
+_BACKEND_DICT_FIELDS = frozenset(
+    {"backend", "service_name", "_use_boto3_regions", "_additional_regions", "_id"}
+)
+
+
+class SnapshotError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    moto: dict[str, list[tuple[str, str, Any]]]  # service -> (account, region, backend)
+    moto_indexes: dict[str, dict[str, Any]]  # service -> attribute -> value
+    rekognition: Records
+
+
+def load_private_key(der: bytes) -> Any:
+    """Module-level so that pickle can name it when it rebuilds a KMS key."""
+    return serialization.load_der_private_key(der, password=None)
+
+
+def weak_values(items: dict[Any, Any]) -> weakref.WeakValueDictionary[Any, Any]:
+    return weakref.WeakValueDictionary(items)
+
+
+def default_dict(factory: type, items: dict[Any, Any]) -> defaultdict[Any, Any]:
+    return defaultdict(factory, items)
+
+
+def _empty_container_type(factory: Any) -> type | None:
+    if getattr(factory, "__name__", "") != "<lambda>":
+        return None
+    sample = factory()
+    return type(sample) if type(sample) in (dict, list, set) and not sample else None
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, _PRIVATE_KEYS):
+            der = obj.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            return load_private_key, (der,)
+        if isinstance(obj, weakref.WeakValueDictionary):
+            return weak_values, (dict(obj.items()),)
+        if isinstance(obj, defaultdict) and (factory := _empty_container_type(obj.default_factory)):
+            return default_dict, (factory, dict(obj))
+        return NotImplemented
+
+
+def _backends(service: str) -> BackendDict[Any]:
+    backends: BackendDict[Any] = get_backend(service)  # type: ignore[call-overload]
+    return backends
+
+
+def take(cloud: LocalCloud) -> Snapshot:
+    moto = {service: list(_backends(service).iter_backends()) for service in MOTO_SERVICES}
+    indexes = {
+        service: {k: v for k, v in vars(_backends(service)).items() if k not in _BACKEND_DICT_FIELDS}
+        for service in MOTO_SERVICES
+    }
+    return Snapshot(moto=moto, moto_indexes=indexes, rekognition=cloud.service.records())
+
+
+def put_back(cloud: LocalCloud, snapshot: Snapshot) -> None:
+    """Into a started (so freshly reset) local cloud: the same buckets, keys, roles, rules and models."""
+    for service, backends in snapshot.moto.items():
+        live = _backends(service)
+        for account, region, backend in backends:
+            dict.__setitem__(live[account], region, backend)
+        for name, value in snapshot.moto_indexes.get(service, {}).items():
+            setattr(live, name, value)
+    cloud.service.restore(snapshot.rekognition)
+
+
+def save(cloud: LocalCloud, path: Path) -> None:
+    """Written to a temporary file and renamed, so an interrupted save leaves the last good state."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(take(cloud))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(buffer.getvalue())
+    os.replace(partial, path)
+
+
+def load(cloud: LocalCloud, path: Path) -> bool:
+    """Put the saved state back; False when there is none yet (a new, empty local cloud)."""
+    if not path.is_file():
+        return False
+    try:
+        snapshot = pickle.loads(path.read_bytes())
+    except Exception as error:  # truncated, corrupt, or from an incompatible moto
+        raise SnapshotError(f"{path} is not a readable local cloud snapshot: {error!r}") from error
+    if not isinstance(snapshot, Snapshot):
+        raise SnapshotError(f"{path} is not a local cloud snapshot")
+    put_back(cloud, snapshot)
+    return True
