@@ -99,11 +99,16 @@ def deploy(options: Options, stacks: list[StackArtifact]) -> int:
     return 0
 
 
+def _newest_first(workspace: Workspace) -> list[str]:
+    deployments = [d for d in map(workspace.load, workspace.stack_names()) if d is not None]
+    return [d.stack_name for d in sorted(deployments, key=lambda d: d.created, reverse=True)]
+
+
 def destroy(options: Options, stack_names: list[str]) -> int:
-    """``cdk destroy``: delete the named stacks (default: every deployed one), newest first."""
+    """``cdk destroy``: delete the named stacks (default: every deployed one, the newest first)."""
     workspace = options.workspace
     with opened(options) as cloud, _engine(cloud, options) as engine:
-        names = stack_names or list(reversed(workspace.stack_names()))
+        names = stack_names or _newest_first(workspace)
         if not names:
             print(f"Nothing to destroy: no stack is deployed in {workspace.root}.")
         for name in names:

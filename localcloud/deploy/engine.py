@@ -61,6 +61,7 @@ class Deployment:
     resources: dict[str, Resource] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     status: str = "CREATE_IN_PROGRESS"
+    created: float = field(default_factory=time.time)  # the stack's CreationTime, kept by updates
 
     def artifact(self) -> StackArtifact:
         """The stack as it was deployed: its template and the assembly holding its code."""
@@ -133,6 +134,8 @@ class Engine:
         """Create the stack, or update ``previous`` to this template."""
         stack_id = previous.stack_id if previous else self._stack_id(stack.stack_name)
         deployment = Deployment(stack.stack_name, stack_id, stack.template, stack.assembly_dir)
+        if previous:
+            deployment.created = previous.created
         verb = "UPDATE" if previous else "CREATE"
         self._stack_event(stack, f"{verb}_IN_PROGRESS")
         resolver = self._resolver(stack, deployment)

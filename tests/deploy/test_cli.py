@@ -10,8 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import aws_cdk as cdk
 import boto3
 import pytest
+from aws_cdk import aws_s3 as s3
 
 from localcloud.__main__ import main
 from localcloud.commands import Options, opened
@@ -159,6 +161,26 @@ def test_deploy_synthesizes_the_app_with_context(tmp_path: Path) -> None:
     arn = deployed(state).outputs["ProjectVersionArn"]
     assert look(state)["tags"][arn]["team"] == "from-context"
     assert localcloud(state, "destroy", STACK).returncode == 0
+
+
+def test_stacks_are_chosen_by_pattern_and_destroyed_newest_first(tmp_path: Path) -> None:
+    # GIVEN an app of two small stacks
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"))
+    for name in ("Alpha", "Beta"):
+        s3.Bucket(cdk.Stack(app, name), "Data", removal_policy=cdk.RemovalPolicy.DESTROY)
+    assembly = app.synth().directory
+    # WHEN Beta is deployed before Alpha, each picked by a pattern
+    state = tmp_path / "state"
+    assert localcloud(state, "deploy", "--assembly", assembly, "B*").returncode == 0
+    assert Workspace(state).stack_names() == ["Beta"]
+    assert localcloud(state, "deploy", "--assembly", assembly, "Alpha").returncode == 0
+    # THEN a destroy of everything deletes Alpha, the newest, first, and leaves no bucket
+    result = localcloud(state, "destroy")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.index("Alpha destroyed.") < result.stdout.index("Beta destroyed.")
+    assert Workspace(state).stack_names() == [] and look(state)["buckets"] == []
+    # AND a destroy with nothing deployed says so
+    assert "Nothing to destroy" in localcloud(state, "destroy").stdout
 
 
 def test_one_command_at_a_time(tmp_path: Path) -> None:
