@@ -7,16 +7,18 @@ Fn::GetAtt values CloudFormation documents, so the rest of the template resolves
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import secrets
 import string
+import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ParamValidationError
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +104,8 @@ def _failing_as(label: str, name: str) -> Iterator[None]:
         yield
     except ClientError as error:
         raise ProvisionError(f"{label} {name}: {_code(error)} {_message(error)}") from error
+    except ParamValidationError as error:  # botocore refused it before any call, as CloudFormation would
+        raise ProvisionError(f"{label} {name}: Properties validation failed: {error}") from error
 
 
 def _gone(error: ClientError, *codes: str) -> bool:
@@ -822,6 +826,25 @@ def _variables(properties: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in variables.items()}
 
 
+def _package(ctx: Context, properties: Mapping[str, Any]) -> bytes:
+    """The function's deployment package: its code asset, or the zip CloudFormation makes of inline code.
+
+    CloudFormation puts inline ``Code.ZipFile`` source in a file named ``index`` (``index.js`` for Node.js,
+    ``index.py`` for Python) and zips it. The zip is built with a fixed timestamp, so unchanged source
+    gives an unchanged CodeSha256. (CloudFormation also adds its cfn-response module; that is not done here.)
+    """
+    code = properties.get("Code") or {}
+    if "ZipFile" not in code:
+        return ctx.asset_zip(properties)
+    extension = "js" if str(properties.get("Runtime", "")).startswith("nodejs") else "py"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        entry = zipfile.ZipInfo(f"index.{extension}", date_time=(1980, 1, 1, 0, 0, 0))
+        entry.external_attr = 0o644 << 16
+        archive.writestr(entry, str(code["ZipFile"]), compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
 class Function(_ResourceType):
     label = "Lambda function"
     supported = frozenset(
@@ -846,7 +869,7 @@ class Function(_ResourceType):
         lam = ctx.client("lambda")
         name = str(properties.get("FunctionName") or generated_name(ctx.stack_name, logical_id, 64))
         request = _function_configuration(properties)
-        request.update(FunctionName=name, Code={"ZipFile": ctx.asset_zip(properties)})
+        request.update(FunctionName=name, Code={"ZipFile": _package(ctx, properties)})
         if "Architectures" in properties:
             request["Architectures"] = [str(a) for a in properties["Architectures"]]
         if "PackageType" in properties:
@@ -868,7 +891,7 @@ class Function(_ResourceType):
         lam = ctx.client("lambda")
         with _failing_as(self.label, physical_id):
             if _changed(old, new, "Code", "Architectures"):
-                code: dict[str, Any] = {"FunctionName": physical_id, "ZipFile": ctx.asset_zip(new)}
+                code: dict[str, Any] = {"FunctionName": physical_id, "ZipFile": _package(ctx, new)}
                 if "Architectures" in new:
                     code["Architectures"] = [str(a) for a in new["Architectures"]]
                 lam.update_function_code(**code)
@@ -891,6 +914,84 @@ class Function(_ResourceType):
                 raise ProvisionError(
                     f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
                 ) from error
+
+
+# Every property of AWS::Lambda::Permission is "Update requires: Replacement".
+_PERMISSION_PROPERTIES = frozenset(
+    {
+        "FunctionName",
+        "Action",
+        "Principal",
+        "SourceArn",
+        "SourceAccount",
+        "EventSourceToken",
+        "PrincipalOrgID",
+        "FunctionUrlAuthType",
+        "InvokedViaFunctionUrl",
+    }
+)
+
+# The optional AddPermission parameters that are strings, named as the template names them.
+_PERMISSION_CONDITIONS = (
+    "SourceArn",
+    "SourceAccount",
+    "EventSourceToken",
+    "PrincipalOrgID",
+    "FunctionUrlAuthType",
+)
+
+
+class Permission(_ResourceType):
+    """One statement of a function's resource policy, under a statement id CloudFormation generates.
+
+    Ref is ``<FunctionName>|<statement id>``, the type's primary identifier (FunctionName and Id) joined
+    by "|"; Fn::GetAtt Id is the statement id.
+    """
+
+    label = "Lambda permission on"
+    supported = _PERMISSION_PROPERTIES
+    replaced_by = _PERMISSION_PROPERTIES
+
+    def create(self, ctx: Context, logical_id: str, properties: Mapping[str, Any]) -> Provisioned:
+        function = str(properties["FunctionName"])
+        statement_id = generated_name(ctx.stack_name, logical_id, 100)
+        request: dict[str, Any] = {
+            "FunctionName": function,
+            "StatementId": statement_id,
+            "Action": str(properties["Action"]),
+            "Principal": str(properties["Principal"]),
+        }
+        for name in _PERMISSION_CONDITIONS:
+            if name in properties:
+                request[name] = str(properties[name])
+        if "InvokedViaFunctionUrl" in properties:
+            request["InvokedViaFunctionUrl"] = _flag(properties["InvokedViaFunctionUrl"])
+        with _failing_as(self.label, function):
+            ctx.client("lambda").add_permission(**request)
+        return Provisioned(f"{function}|{statement_id}", {"Id": statement_id})
+
+    def update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        physical_id: str,
+        old: Mapping[str, Any],
+        new: Mapping[str, Any],
+    ) -> Provisioned:
+        """Nothing to do: any change of a property is a replacement."""
+        return Provisioned(physical_id, {"Id": physical_id.rpartition("|")[2]})
+
+    def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
+        """RemovePermission; a function or statement already gone is success."""
+        function, _, statement_id = physical_id.rpartition("|")
+        function = function or str(properties.get("FunctionName", ""))
+        if not function or not statement_id:  # nothing names a statement: there is nothing to remove
+            return
+        try:
+            ctx.client("lambda").remove_permission(FunctionName=function, StatementId=statement_id)
+        except ClientError as error:
+            if not _gone(error, "ResourceNotFoundException"):
+                raise ProvisionError(f"{self.label} {function}: {_code(error)} {_message(error)}") from error
 
 
 # -- CloudWatch Logs --------------------------------------------------------------------------------------
@@ -966,6 +1067,215 @@ class LogGroup(_ResourceType):
     def _arn(ctx: Context, name: str) -> str:
         """The log group's ARN as the Logs API takes it; CloudFormation's ``Arn`` adds ``:*``."""
         return f"arn:{partition(ctx.region)}:logs:{ctx.region}:{ctx.account}:log-group:{name}"
+
+
+# -- EventBridge ------------------------------------------------------------------------------------------
+
+# CloudFormation's names for PutTargets members that differ from the API's by more than letter case.
+_TARGET_RENAMES = {"PlacementStrategies": "PlacementStrategy", "TagList": "Tags"}
+
+
+def _shaped(value: Any, shape: Any, where: str) -> Any:
+    """A resolved template value in the shape of a botocore request member.
+
+    CloudFormation's Target matches PutTargets' Target but for nested ECS settings, where it capitalises
+    what the API spells camelCase (``AwsVpcConfiguration`` for ``awsvpcConfiguration``) and renames two
+    lists; numbers and booleans may arrive as strings. Raises ValueError for what the API cannot take.
+    """
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, Mapping):
+            raise ValueError(f"{where} must be an object")
+        members = {str(name).lower(): str(name) for name in shape.members}
+        made: dict[str, Any] = {}
+        for key, item in value.items():
+            name = members.get(_TARGET_RENAMES.get(str(key), str(key)).lower())
+            if name is None:
+                raise ValueError(f"{where}.{key} is not a property EventBridge knows")
+            made[name] = _shaped(item, shape.members[name], f"{where}.{key}")
+        return made
+    if kind == "list":
+        if not isinstance(value, list):
+            raise ValueError(f"{where} must be a list")
+        return [_shaped(item, shape.member, f"{where}[{index}]") for index, item in enumerate(value)]
+    if kind == "map":
+        if not isinstance(value, Mapping):
+            raise ValueError(f"{where} must be an object")
+        return {str(k): _shaped(v, shape.value, f"{where}.{k}") for k, v in value.items()}
+    if kind in ("integer", "long"):
+        try:
+            return _number(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{where} must be a whole number, not {value!r}") from None
+    if kind == "boolean":
+        return _flag(value)
+    if isinstance(value, Mapping | list):
+        raise ValueError(f"{where} must be a string")
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _event_bus(properties: Mapping[str, Any]) -> str | None:
+    """The rule's ``EventBusName`` (a name or an ARN), or None for the default bus."""
+    bus = str(properties.get("EventBusName") or "")
+    return None if bus.rpartition("/")[2] in ("", "default") else bus
+
+
+def _rule_id(physical_id: str) -> tuple[str | None, str]:
+    """The event bus (None for the default one) and rule name a rule's Ref names."""
+    bus, _, name = physical_id.rpartition("|")
+    return bus or None, name
+
+
+class EventRule(_ResourceType):
+    """An EventBridge rule and its targets (``AWS::Events::Rule``).
+
+    Ref is the rule name, or ``<event bus>|<rule name>`` for a rule on a custom event bus (what
+    CloudFormation returns, though its documentation only shows the default-bus form); Fn::GetAtt gives
+    Arn and RuleName.
+    """
+
+    label = "EventBridge rule"
+    supported = frozenset(
+        {
+            "Name",
+            "Description",
+            "EventBusName",
+            "EventPattern",
+            "RoleArn",
+            "ScheduleExpression",
+            "State",
+            "Targets",
+            "Tags",
+        }
+    )
+    replaced_by = frozenset({"Name", "EventBusName"})
+
+    def create(self, ctx: Context, logical_id: str, properties: Mapping[str, Any]) -> Provisioned:
+        events = ctx.client("events")
+        explicit = properties.get("Name")
+        name = str(explicit) if explicit else generated_name(ctx.stack_name, logical_id, 64)
+        bus = _event_bus(properties)
+        targets = self._targets(events, name, properties)
+        request = self._rule(name, bus, properties)
+        if tags := _tags(properties):
+            request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        with _failing_as(self.label, name):
+            # PutRule overwrites a rule of the same name; CloudFormation's create fails instead.
+            if explicit and _rule_exists(events, name, bus):
+                where = bus or "default"
+                raise ProvisionError(
+                    f"{self.label} {name}: AlreadyExists a rule of that name is on event bus {where}"
+                )
+            arn = str(events.put_rule(**request)["RuleArn"])
+        physical_id = f"{bus}|{name}" if bus else name
+        try:
+            self._put_targets(events, name, bus, targets)
+        except ProvisionError:
+            _quietly(lambda: self.delete(ctx, physical_id, properties))
+            raise
+        return Provisioned(physical_id, {"Arn": arn, "RuleName": name})
+
+    def update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        physical_id: str,
+        old: Mapping[str, Any],
+        new: Mapping[str, Any],
+    ) -> Provisioned:
+        """PutRule again with every setting (it keeps none of the old ones), then the targets and tags."""
+        events = ctx.client("events")
+        bus, name = _rule_id(physical_id)
+        targets = self._targets(events, name, new)
+        with _failing_as(self.label, name):
+            arn = str(events.put_rule(**self._rule(name, bus, new))["RuleArn"])
+            wanted = {str(target["Id"]) for target in targets}
+            stale = [i for i in self._target_ids(events, name, bus) if i not in wanted]
+            if stale:
+                self._check(events.remove_targets(Rule=name, Ids=stale, **_on(bus)), name, "RemoveTargets")
+            set_tags, removed = _tag_changes(old, new)
+            if set_tags:
+                events.tag_resource(
+                    ResourceARN=arn, Tags=[{"Key": k, "Value": v} for k, v in set_tags.items()]
+                )
+            if removed:
+                events.untag_resource(ResourceARN=arn, TagKeys=removed)
+        self._put_targets(events, name, bus, targets)
+        return Provisioned(physical_id, {"Arn": arn, "RuleName": name})
+
+    def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
+        """Remove the targets first (DeleteRule refuses a rule that has any), then the rule."""
+        events = ctx.client("events")
+        bus, name = _rule_id(physical_id)
+        try:
+            ids = self._target_ids(events, name, bus)
+            if ids:
+                self._check(events.remove_targets(Rule=name, Ids=ids, **_on(bus)), name, "RemoveTargets")
+            events.delete_rule(Name=name, **_on(bus))
+        except ClientError as error:
+            if not _gone(error, "ResourceNotFoundException"):
+                raise ProvisionError(f"{self.label} {name}: {_code(error)} {_message(error)}") from error
+
+    @staticmethod
+    def _rule(name: str, bus: str | None, properties: Mapping[str, Any]) -> dict[str, Any]:
+        """The PutRule request: all settings, since PutRule resets those it is not given."""
+        request: dict[str, Any] = {"Name": name, "State": str(properties.get("State") or "ENABLED")}
+        if bus:
+            request["EventBusName"] = bus
+        for key in ("Description", "ScheduleExpression", "RoleArn"):
+            if properties.get(key) is not None:
+                request[key] = str(properties[key])
+        if properties.get("EventPattern") is not None:
+            request["EventPattern"] = _document(properties["EventPattern"])
+        return request
+
+    def _targets(self, events: Any, name: str, properties: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The template's Targets as PutTargets takes them, checked before anything is made."""
+        shape = events.meta.service_model.operation_model("PutTargets").input_shape.members["Targets"]
+        try:
+            targets: list[dict[str, Any]] = _shaped(properties.get("Targets") or [], shape, "Targets")
+        except ValueError as error:
+            raise ProvisionError(f"{self.label} {name}: {error}") from None
+        return targets
+
+    def _put_targets(self, events: Any, name: str, bus: str | None, targets: list[dict[str, Any]]) -> None:
+        if not targets:
+            return
+        with _failing_as(self.label, name):
+            self._check(events.put_targets(Rule=name, Targets=targets, **_on(bus)), name, "PutTargets")
+
+    @staticmethod
+    def _target_ids(events: Any, name: str, bus: str | None) -> list[str]:
+        return [
+            str(target["Id"])
+            for page in events.get_paginator("list_targets_by_rule").paginate(Rule=name, **_on(bus))
+            for target in page["Targets"]
+        ]
+
+    def _check(self, answer: Mapping[str, Any], name: str, action: str) -> None:
+        """PutTargets and RemoveTargets answer 200 with per-target failures; CloudFormation fails on any."""
+        failed = answer.get("FailedEntries") or []
+        if answer.get("FailedEntryCount") or failed:
+            reasons = "; ".join(
+                f"{entry.get('TargetId')}: {entry.get('ErrorCode')} {entry.get('ErrorMessage', '')}".strip()
+                for entry in failed
+            )
+            raise ProvisionError(f"{self.label} {name}: {action} failed for {reasons or 'some targets'}")
+
+
+def _on(bus: str | None) -> dict[str, str]:
+    """The EventBusName argument for a rule on a custom bus; the default bus is the APIs' default."""
+    return {"EventBusName": bus} if bus else {}
+
+
+def _rule_exists(events: Any, name: str, bus: str | None) -> bool:
+    try:
+        events.describe_rule(Name=name, **_on(bus))
+    except ClientError as error:
+        if _gone(error, "ResourceNotFoundException"):
+            return False
+        raise
+    return True
 
 
 # -- Rekognition ------------------------------------------------------------------------------------------
@@ -1062,7 +1372,9 @@ PROVISIONERS: dict[str, Provisioner] = {
     "AWS::IAM::Policy": Policy(),
     "AWS::IAM::ManagedPolicy": ManagedPolicy(),
     "AWS::Lambda::Function": Function(),
+    "AWS::Lambda::Permission": Permission(),
     "AWS::Logs::LogGroup": LogGroup(),
+    "AWS::Events::Rule": EventRule(),
     "AWS::Rekognition::Project": Project(),
     "AWS::CDK::Metadata": Metadata(),
 }

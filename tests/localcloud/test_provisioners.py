@@ -554,6 +554,119 @@ def test_lambda_function_create_update_delete(ctx: LocalContext) -> None:
     assert lam.list_functions()["Functions"] == []
 
 
+class InlineOnlyContext(LocalContext):
+    """For functions whose code is inline: reading a code asset would be a mistake."""
+
+    def asset_zip(self, properties: Mapping[str, Any]) -> bytes:
+        raise AssertionError("inline code must not be read from an asset")
+
+
+def inline_function(ctx: LocalContext, name: str, source: str) -> Provisioned:
+    role = make_role(ctx, f"{name}-role").attributes["Arn"]
+    return create(
+        ctx,
+        "AWS::Lambda::Function",
+        "Inline",
+        {
+            "FunctionName": name,
+            "Code": {"ZipFile": source},
+            "Runtime": "python3.12",
+            "Handler": "index.handler",
+            "Role": role,
+        },
+    )
+
+
+def test_inline_function_code_is_packaged_as_cloudformation_does(cloud: LocalCloud) -> None:
+    ctx = InlineOnlyContext(cloud)
+    lam = ctx.client("lambda")
+    source = "def handler(event, context):\n    return event\n"
+    # GIVEN two functions of the same inline source WHEN created (no code asset is read)
+    inline_function(ctx, "inline-one", source)
+    inline_function(ctx, "inline-two", source)
+    # THEN their packages are identical: the zip does not depend on when it was made
+    one = lam.get_function(FunctionName="inline-one")["Configuration"]
+    two = lam.get_function(FunctionName="inline-two")["Configuration"]
+    assert one["CodeSha256"] == two["CodeSha256"] and one["CodeSize"] > 0
+    # WHEN the source changes THEN the same function gets a new package
+    function = provisioner_for("AWS::Lambda::Function")
+    assert function is not None
+    old = {"Code": {"ZipFile": source}, "Runtime": "python3.12", "Handler": "index.handler"}
+    old["Role"] = one["Role"]
+    new = {**old, "Code": {"ZipFile": source.replace("event", "context")}}
+    assert not function.needs_replacement(old, new)
+    function.update(ctx, "Inline", "inline-one", old, new)
+    assert lam.get_function(FunctionName="inline-one")["Configuration"]["CodeSha256"] != one["CodeSha256"]
+
+
+def policy_statements(lam: Any, function: str) -> list[dict[str, Any]]:
+    policy = json.loads(lam.get_policy(FunctionName=function)["Policy"])
+    statements: list[dict[str, Any]] = policy["Statement"]
+    return statements
+
+
+def test_lambda_permission_create_replace_delete(ctx: LocalContext) -> None:
+    lam = ctx.client("lambda")
+    arn = inline_function(ctx, "invoked-fn", "def handler(event, context):\n    return 1\n").attributes["Arn"]
+    permission = provisioner_for("AWS::Lambda::Permission")
+    assert permission is not None
+    rule_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/every-five"
+    properties = {
+        "FunctionName": arn,
+        "Action": "lambda:InvokeFunction",
+        "Principal": "events.amazonaws.com",
+        "SourceArn": rule_arn,
+        "SourceAccount": ACCOUNT,
+    }
+    # WHEN a permission is created THEN the statement id is generated as CloudFormation does, Ref is
+    # "<FunctionName>|<statement id>" (the type's primary identifier) and Fn::GetAtt Id the statement id
+    made = permission.create(ctx, "InvokePermission", properties)
+    function_name, _, statement_id = made.physical_id.rpartition("|")
+    assert function_name == arn
+    assert re.fullmatch(r"Example-InvokePermission-[A-Z0-9]{12}", statement_id)
+    assert made.attributes == {"Id": statement_id}
+    # AND the function's policy allows EventBridge to invoke it, from that rule and account only
+    (statement,) = policy_statements(lam, "invoked-fn")
+    assert statement["Sid"] == statement_id
+    assert statement["Effect"] == "Allow" and statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"]["ArnLike"] == {"AWS:SourceArn": rule_arn}
+    assert statement["Condition"]["StringEquals"] == {"AWS:SourceAccount": ACCOUNT}
+    # AND a second permission of the same function gets its own statement
+    other = permission.create(ctx, "OtherPermission", {**properties, "SourceArn": rule_arn + "-2"})
+    assert len(policy_statements(lam, "invoked-fn")) == 2
+    # WHEN any property changes THEN it is a replacement (update is never reached with a real change)
+    for name, value in [
+        ("FunctionName", "invoked-fn"),
+        ("Action", "lambda:GetFunction"),
+        ("Principal", "s3.amazonaws.com"),
+        ("SourceArn", rule_arn + "-3"),
+        ("SourceAccount", "210987654321"),
+        ("EventSourceToken", "token"),
+        ("PrincipalOrgID", "o-abcdefghij"),
+        ("FunctionUrlAuthType", "NONE"),
+        ("InvokedViaFunctionUrl", True),
+    ]:
+        assert permission.needs_replacement(properties, {**properties, name: value}), name
+    assert permission.update(ctx, "InvokePermission", made.physical_id, properties, properties) == made
+    # WHEN it is deleted, twice THEN only its statement is gone
+    permission.delete(ctx, made.physical_id, properties)
+    permission.delete(ctx, made.physical_id, properties)
+    assert [s["Sid"] for s in policy_statements(lam, "invoked-fn")] == [other.attributes["Id"]]
+    # AND once the function is gone, deleting the other permission is no error either
+    lam.delete_function(FunctionName="invoked-fn")
+    permission.delete(ctx, other.physical_id, properties)
+
+
+def test_lambda_permission_on_a_missing_function_fails_readably(ctx: LocalContext) -> None:
+    # GIVEN no function "absent-fn" WHEN a permission on it is created THEN it fails with Lambda's words
+    properties = {"FunctionName": "absent-fn", "Action": "lambda:InvokeFunction", "Principal": ACCOUNT}
+    with pytest.raises(
+        ProvisionError, match=r"^Lambda permission on absent-fn: ResourceNotFoundException Function not found"
+    ):
+        create(ctx, "AWS::Lambda::Permission", "Permission", properties)
+
+
 # -- Logs ---------------------------------------------------------------------------------------------------
 
 
@@ -584,6 +697,165 @@ def test_log_group_create_update_delete(ctx: LocalContext) -> None:
     group.delete(ctx, made.physical_id, new)
     group.delete(ctx, made.physical_id, new)
     assert logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/RekCL-1")["logGroups"] == []
+
+
+# -- EventBridge --------------------------------------------------------------------------------------------
+
+
+def targets_of(events: Any, rule: str, **bus: str) -> dict[str, dict[str, Any]]:
+    return {t["Id"]: t for t in events.list_targets_by_rule(Rule=rule, **bus)["Targets"]}
+
+
+def rule_tags(events: Any, arn: str) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in events.list_tags_for_resource(ResourceARN=arn)["Tags"]}
+
+
+def test_event_rule_create_update_delete(ctx: LocalContext) -> None:
+    events = ctx.client("events")
+    rule = provisioner_for("AWS::Events::Rule")
+    assert rule is not None
+    function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:ticker"
+    old = {
+        "Name": "every-five",
+        "Description": "ticks",
+        "ScheduleExpression": "rate(5 minutes)",
+        "Targets": [
+            {"Id": "Target0", "Arn": function_arn, "RetryPolicy": {"MaximumRetryAttempts": "2"}},
+            {"Id": "Target1", "Arn": function_arn + "-2", "Input": '{"kind": "tick"}'},
+        ],
+        "Tags": [{"Key": "app", "Value": "demo"}, {"Key": "gone", "Value": "soon"}],
+    }
+    # WHEN a named rule on the default bus is created THEN Ref is its name, Arn and RuleName its own
+    made = rule.create(ctx, "Every", old)
+    arn = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/every-five"
+    assert made == Provisioned("every-five", {"Arn": arn, "RuleName": "every-five"})
+    # AND EventBridge holds its settings (enabled by default), its targets (numbers as numbers) and tags
+    described = events.describe_rule(Name="every-five")
+    assert (described["State"], described["ScheduleExpression"], described["Description"]) == (
+        "ENABLED",
+        "rate(5 minutes)",
+        "ticks",
+    )
+    assert targets_of(events, "every-five") == {
+        "Target0": {"Id": "Target0", "Arn": function_arn, "RetryPolicy": {"MaximumRetryAttempts": 2}},
+        "Target1": {"Id": "Target1", "Arn": function_arn + "-2", "Input": '{"kind": "tick"}'},
+    }
+    assert rule_tags(events, arn) == {"app": "demo", "gone": "soon"}
+    # AND another rule of that name fails (PutRule alone would have overwritten it)
+    taken = r"^EventBridge rule every-five: AlreadyExists .*event bus default"
+    with pytest.raises(ProvisionError, match=taken):
+        rule.create(ctx, "Again", old)
+    # WHEN the schedule, state and description change, a target goes, one changes, one comes, tags move
+    new = {
+        "Name": "every-five",
+        "ScheduleExpression": "cron(0 12 * * ? *)",
+        "State": "DISABLED",
+        "Targets": [
+            {"Id": "Target0", "Arn": function_arn, "Input": '{"kind": "noon"}'},
+            {"Id": "Target2", "Arn": function_arn + "-3"},
+        ],
+        "Tags": [{"Key": "app", "Value": "v2"}],
+    }
+    assert not rule.needs_replacement(old, new)
+    assert rule.update(ctx, "Every", "every-five", old, new) == made
+    # THEN the same rule has exactly the new settings (PutRule keeps none of the old), targets and tags
+    described = events.describe_rule(Name="every-five")
+    assert (described["State"], described["ScheduleExpression"]) == ("DISABLED", "cron(0 12 * * ? *)")
+    assert "Description" not in described
+    assert targets_of(events, "every-five") == {
+        "Target0": {"Id": "Target0", "Arn": function_arn, "Input": '{"kind": "noon"}'},
+        "Target2": {"Id": "Target2", "Arn": function_arn + "-3"},
+    }
+    assert rule_tags(events, arn) == {"app": "v2"}
+    # AND a new name, or a new event bus, would replace it
+    assert rule.needs_replacement(old, {**new, "Name": "every-six"})
+    assert rule.needs_replacement(old, {**new, "EventBusName": "custom"})
+    # WHEN it is deleted, twice THEN its targets went first and it is gone
+    rule.delete(ctx, "every-five", new)
+    rule.delete(ctx, "every-five", new)
+    assert events.list_rules()["Rules"] == []
+
+
+def test_event_rule_on_a_custom_bus_with_a_generated_name(ctx: LocalContext) -> None:
+    events = ctx.client("events")
+    events.create_event_bus(Name="orders")
+    ctx.stack_name = "A-Very-Long-Stack-Name-For-Testing-Generated-Rule-Names"
+    rule = provisioner_for("AWS::Events::Rule")
+    assert rule is not None
+    pattern = {"source": ["shop.orders"], "detail-type": ["Order Placed"]}
+    ecs_target = {
+        "Id": "Task",
+        "Arn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/work",
+        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/events-run-task",
+        "EcsParameters": {
+            "TaskDefinitionArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/work:1",
+            "TaskCount": "2",
+            "NetworkConfiguration": {"AwsVpcConfiguration": {"Subnets": ["subnet-1"]}},
+            "PlacementStrategies": [{"Type": "random"}],
+        },
+    }
+    properties = {"EventBusName": "orders", "EventPattern": pattern, "Targets": [ecs_target]}
+    # WHEN an unnamed rule on a custom bus is created
+    made = rule.create(ctx, "OrderPlacedRule", properties)
+    # THEN its name is generated within EventBridge's 64 characters, and Ref is "<bus>|<name>"
+    bus, _, name = made.physical_id.partition("|")
+    assert bus == "orders" and len(name) == 64
+    assert re.fullmatch(r"A-Very-Long-Stack-Name-For-Test[\w-]*-OrderPlacedRule-[A-Z0-9]{12}", name)
+    assert made.attributes == {
+        "Arn": f"arn:aws:events:{REGION}:{ACCOUNT}:rule/orders/{name}",
+        "RuleName": name,
+    }
+    # AND the pattern (an object in the template) is stored as JSON, on that bus
+    described = events.describe_rule(Name=name, EventBusName="orders")
+    assert json.loads(described["EventPattern"]) == pattern
+    # AND the target's ECS settings are in the API's spelling, not CloudFormation's
+    (target,) = targets_of(events, name, EventBusName="orders").values()
+    assert target["EcsParameters"] == {
+        "TaskDefinitionArn": f"arn:aws:ecs:{REGION}:{ACCOUNT}:task-definition/work:1",
+        "TaskCount": 2,
+        "NetworkConfiguration": {"awsvpcConfiguration": {"Subnets": ["subnet-1"]}},
+        "PlacementStrategy": [{"type": "random"}],
+    }
+    # WHEN it is deleted by its Ref alone, twice THEN the bus has no rules left
+    rule.delete(ctx, made.physical_id, {})
+    rule.delete(ctx, made.physical_id, {})
+    assert events.list_rules(EventBusName="orders")["Rules"] == []
+
+
+def test_event_rule_bad_inputs_fail_readably_and_leave_nothing(ctx: LocalContext) -> None:
+    events = ctx.client("events")
+    target = {"Id": "Target0", "Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f"}
+    # GIVEN a schedule EventBridge cannot parse WHEN created THEN it fails with EventBridge's words
+    invalid = r"^EventBridge rule bad-schedule: ValidationException Parameter ScheduleExpression is not"
+    unparsable = {"Name": "bad-schedule", "ScheduleExpression": "every 5 min"}
+    with pytest.raises(ProvisionError, match=invalid):
+        create(ctx, "AWS::Events::Rule", "Rule", unparsable)
+    # GIVEN targets PutTargets could not take THEN they are refused before any rule is made
+    for bad, message in [
+        ({**target, "Colour": "red"}, r"Targets\[0\]\.Colour is not a property EventBridge knows"),
+        (
+            {**target, "RetryPolicy": {"MaximumRetryAttempts": "many"}},
+            r"Targets\[0\]\.RetryPolicy\.MaximumRetryAttempts must be a whole number, not 'many'",
+        ),
+    ]:
+        with pytest.raises(ProvisionError, match=rf"^EventBridge rule bad-target: {message}"):
+            create(
+                ctx,
+                "AWS::Events::Rule",
+                "Rule",
+                {"Name": "bad-target", "ScheduleExpression": "rate(1 hour)", "Targets": [bad]},
+            )
+    # GIVEN a custom bus that does not exist THEN EventBridge's refusal is reported
+    with pytest.raises(ProvisionError, match=r"^EventBridge rule on-nowhere: ResourceNotFoundException "):
+        create(
+            ctx,
+            "AWS::Events::Rule",
+            "Rule",
+            {"Name": "on-nowhere", "EventBusName": "nowhere", "EventPattern": {"source": ["x"]}},
+        )
+    assert events.list_rules()["Rules"] == []
+    # AND properties the local cloud does not know are reported, not silently dropped
+    assert ignored_properties("AWS::Events::Rule", {"Name": "r", "Targets": [], "Unknown": 1}) == ["Unknown"]
 
 
 # -- Rekognition --------------------------------------------------------------------------------------------
@@ -673,6 +945,18 @@ REPLACEMENTS = [
     ("AWS::Logs::LogGroup", {"RetentionInDays": 1}, {"RetentionInDays": 7}, False),
     ("AWS::Rekognition::Project", {"ProjectName": "a"}, {"ProjectName": "b"}, True),
     ("AWS::Rekognition::Project", {"ProjectName": "a"}, {"ProjectName": "a", "Tags": []}, False),
+    ("AWS::Lambda::Permission", {"FunctionName": "a"}, {"FunctionName": "b"}, True),
+    ("AWS::Lambda::Permission", {"SourceArn": "a"}, {"SourceArn": "b"}, True),
+    ("AWS::Lambda::Permission", {"Principal": "a"}, {"Principal": "b"}, True),
+    ("AWS::Events::Rule", {"Name": "a"}, {"Name": "b"}, True),
+    ("AWS::Events::Rule", {}, {"EventBusName": "custom"}, True),
+    (
+        "AWS::Events::Rule",
+        {"ScheduleExpression": "rate(1 hour)"},
+        {"ScheduleExpression": "rate(2 hours)", "State": "DISABLED", "Targets": [], "Tags": []},
+        False,
+    ),
+    ("AWS::Events::Rule", {"EventPattern": {"source": ["a"]}}, {"EventPattern": {"source": ["b"]}}, False),
     ("AWS::CDK::Metadata", {"Analytics": "a"}, {"Analytics": "b"}, False),
 ]
 
@@ -834,3 +1118,11 @@ def test_ignored_properties_of_the_example_stack_are_reported(template: dict[str
     assert ignored_properties("AWS::S3::Bucket", {"BucketName": "b", "LifecycleConfiguration": {}}) == [
         "LifecycleConfiguration"
     ]
+
+
+def test_a_property_of_the_wrong_shape_fails_the_resource_with_a_readable_reason(ctx: LocalContext) -> None:
+    # GIVEN a key whose Description is an object, not a string
+    # WHEN created THEN it fails as a resource failure (so the engine rolls back), naming the property
+    with pytest.raises(ProvisionError, match=r"KMS key .*Properties validation failed(.|\n)*Description"):
+        create(ctx, "AWS::KMS::Key", "Key", {"Description": {"not": "a string"}})
+    assert ctx.client("kms").list_keys()["Keys"] == []
