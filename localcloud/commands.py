@@ -20,7 +20,7 @@ from .assembly import StackArtifact
 from .cfn_response import ResponseServer, make_test_certificate
 from .deploy.engine import DeployFailed, Deployment, Engine, Printer
 from .example_dataset import EXAMPLE_BUCKET, upload_example_dataset
-from .inventory import inventory
+from .inventory import inventory, inventory_lines
 from .rekognition.service import Durations
 from .server import LocalCloud
 from .workspace import Workspace
@@ -34,7 +34,6 @@ class Options:
     workspace: Workspace
     durations: Durations = LOCAL_DURATIONS
     time_scale: float = 60.0  # a 1-minute EventBridge rate fires every second
-    printer: Printer | None = None
 
 
 @contextlib.contextmanager
@@ -59,7 +58,7 @@ def _engine(cloud: LocalCloud, options: Options) -> Iterator[Engine]:
                 cloud,
                 responses,
                 cert_file=certificate.cert_file,
-                printer=options.printer or Printer(),
+                printer=Printer(),
                 time_scale=options.time_scale,
             )
 
@@ -119,7 +118,7 @@ def destroy(options: Options, stack_names: list[str]) -> int:
             try:
                 engine.destroy(deployment)
             except DeployFailed as failure:
-                workspace.save(failure.remaining or deployment)
+                workspace.save(deployment)  # holding what could not be deleted
                 print(f"\n{name} could not be destroyed: {failure}")
                 return 1
             workspace.forget(name)
@@ -138,8 +137,7 @@ def status(options: Options) -> int:
             if deployment is not None:
                 print(f"{name}  {deployment.status}  ({len(deployment.resources)} resources)")
                 _print_outputs(deployment)
-        for what, items in inventory(cloud).items():
-            print(f"  {what:<40} {len(items)}" + (f"  {items}" if items else ""))
+        print("\n".join(inventory_lines(inventory(cloud))))
     return 0
 
 

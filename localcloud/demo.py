@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .cdk_cli import ROOT
 from .commands import Options, opened
-from .inventory import inventory
+from .inventory import inventory, inventory_lines
 from .workspace import Workspace
 
 V2_DATA = [
@@ -67,8 +67,7 @@ def main() -> int:
         with opened(Options(Workspace(state))) as cloud:
             found = inventory(cloud)
     print("\nLeft behind after destroy:")
-    for what, items in found.items():
-        print(f"  {what:<40} {len(items)}" + (f"  {items}" if items else ""))
+    print("\n".join(inventory_lines(found)))
     elapsed = time.monotonic() - started
     clean = not any(found.values())
     print(f"\n{'Nothing left behind.' if clean else 'LEAK: see above.'} Demo took {elapsed:.0f} s.")

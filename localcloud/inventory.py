@@ -31,3 +31,8 @@ def inventory(cloud: LocalCloud) -> dict[str, list[Any]]:
         "EventBridge rules": [r["Name"] for r in cloud.client("events").list_rules()["Rules"]],
         "Lambda functions and their permissions": [f["FunctionName"] for f in functions],
     }
+
+
+def inventory_lines(found: dict[str, list[Any]]) -> list[str]:
+    """One line a kind: how many, and which."""
+    return [f"  {what:<40} {len(items)}" + (f"  {items}" if items else "") for what, items in found.items()]

@@ -1,7 +1,7 @@
 """The local cloud's state in a file, so that successive commands act on the same cloud.
 
 moto keeps each service's state in per-process backends and the emulator keeps plain records; both are
-pickled as they are. Two kinds of object in moto's backends do not pickle by themselves and get a
+pickled as they are. Three kinds of object in moto's backends do not pickle by themselves and get a
 reducer here: KMS key material (cryptography's private keys, saved as PKCS#8 DER), Lambda's
 ``WeakValueDictionary`` indexes (saved as plain mappings of the same objects) and ``defaultdict``s whose
 factory is a lambda making an empty container (saved with that container's type as the factory).
