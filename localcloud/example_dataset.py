@@ -8,8 +8,10 @@ from .server import LocalCloud
 EXAMPLE_BUCKET = "rekcl-example-dataset"
 
 
-def upload_example_dataset(cloud: LocalCloud, bucket: str = EXAMPLE_BUCKET) -> int:
-    """Two releases of a small shapes dataset: ``manifests/`` and a re-labelled ``v2/manifests/``.
+def upload_example_dataset(
+    cloud: LocalCloud, bucket: str = EXAMPLE_BUCKET, *, images_per_label: int = 10
+) -> int:
+    """Two releases of a small shapes dataset: ``manifests/`` and a larger, redrawn ``v2/manifests/``.
 
     Returns how many objects (PNG images and Ground Truth manifests) were uploaded.
     """
@@ -18,8 +20,8 @@ def upload_example_dataset(cloud: LocalCloud, bucket: str = EXAMPLE_BUCKET) -> i
     if bucket not in existing:
         s3.create_bucket(Bucket=bucket)
     objects = {
-        **shapes_dataset(bucket=bucket, images_per_label=10),
-        **shapes_dataset(bucket=bucket, prefix="v2/", images_per_label=12, seed=1),
+        **shapes_dataset(bucket=bucket, images_per_label=images_per_label),
+        **shapes_dataset(bucket=bucket, prefix="v2/", images_per_label=images_per_label + 2, seed=1),
     }
     for key, body in objects.items():
         s3.put_object(Bucket=bucket, Key=key, Body=body)

@@ -14,12 +14,12 @@ import app as example
 from localcloud.assembly import StackArtifact, read_assembly
 from localcloud.cfn_response import CertificatePair, ResponseServer, make_test_certificate
 from localcloud.deploy.engine import Engine, Printer
+from localcloud.example_dataset import EXAMPLE_BUCKET, upload_example_dataset
 from localcloud.rekognition.service import Durations
-from localcloud.sample_data import shapes_dataset
 from localcloud.server import LocalCloud
 
 FAST = Durations(training=1.0, starting=0.5, stopping=0.5, deleting=0.5, dataset=0.5, project_deleting=0.5)
-DATASET_BUCKET = "rekcl-example-dataset"
+DATASET_BUCKET = EXAMPLE_BUCKET
 
 Synth = Callable[..., StackArtifact]
 
@@ -32,14 +32,7 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> CertificatePair:
 @pytest.fixture
 def cloud() -> Iterator[LocalCloud]:
     with LocalCloud(durations=FAST) as local_cloud:
-        s3 = local_cloud.client("s3")
-        s3.create_bucket(Bucket=DATASET_BUCKET)
-        objects = {
-            **shapes_dataset(bucket=DATASET_BUCKET, images_per_label=4),
-            **shapes_dataset(bucket=DATASET_BUCKET, prefix="v2/", images_per_label=5, seed=1),
-        }
-        for key, body in objects.items():
-            s3.put_object(Bucket=DATASET_BUCKET, Key=key, Body=body)
+        upload_example_dataset(local_cloud, images_per_label=4)
         yield local_cloud
 
 

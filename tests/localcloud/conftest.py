@@ -59,15 +59,19 @@ def s3(cloud: LocalCloud) -> Any:
     return cloud.client("s3")
 
 
-@pytest.fixture
-def dataset(s3: Any) -> Uploaded:
+def upload_shapes(s3: Any, images_per_label: int = 10) -> Uploaded:
     """The generated shapes dataset in local S3, and an empty output bucket."""
     s3.create_bucket(Bucket=DATA_BUCKET)
     s3.create_bucket(Bucket=OUTPUT_BUCKET)
-    objects = shapes_dataset(bucket=DATA_BUCKET, images_per_label=10)
+    objects = shapes_dataset(bucket=DATA_BUCKET, images_per_label=images_per_label)
     for key, body in objects.items():
         s3.put_object(Bucket=DATA_BUCKET, Key=key, Body=body)
     return Uploaded(DATA_BUCKET, "manifests/train.manifest", "manifests/test.manifest", sorted(objects))
+
+
+@pytest.fixture
+def dataset(s3: Any) -> Uploaded:
+    return upload_shapes(s3)
 
 
 @pytest.fixture

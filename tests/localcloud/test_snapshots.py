@@ -17,10 +17,9 @@ import pytest
 from localcloud import snapshots
 from localcloud.rekognition.clock import ManualClock
 from localcloud.rekognition.service import Durations
-from localcloud.sample_data import shapes_dataset
 from localcloud.server import LocalCloud
 
-from .conftest import DATA_BUCKET, OUTPUT_BUCKET, Uploaded
+from .conftest import OUTPUT_BUCKET, Uploaded, upload_shapes
 
 START = 1_750_000_000.0
 DURATIONS = Durations(training=600, starting=120, stopping=60, deleting=30, dataset=20, project_deleting=20)
@@ -38,14 +37,7 @@ INLINE_POLICY = {
 
 
 def upload_dataset(cloud: LocalCloud) -> Uploaded:
-    """The shapes dataset (small) in local S3, and an empty output bucket."""
-    s3 = cloud.client("s3")
-    s3.create_bucket(Bucket=DATA_BUCKET)
-    s3.create_bucket(Bucket=OUTPUT_BUCKET)
-    objects = shapes_dataset(bucket=DATA_BUCKET, images_per_label=4)
-    for key, body in objects.items():
-        s3.put_object(Bucket=DATA_BUCKET, Key=key, Body=body)
-    return Uploaded(DATA_BUCKET, "manifests/train.manifest", "manifests/test.manifest", sorted(objects))
+    return upload_shapes(cloud.client("s3"), images_per_label=4)
 
 
 def create_version(rekognition: Any, project_arn: str, dataset: Uploaded, name: str) -> str:
