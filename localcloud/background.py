@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -47,3 +48,21 @@ class BackgroundServer:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def wait_until_stopped() -> None:
+    """Block until SIGINT (Ctrl-C) or SIGTERM arrives, whatever the parent made of those signals.
+
+    A shell that starts a command in the background (``&``) hands it an *ignored* SIGINT, and Python then
+    installs no KeyboardInterrupt handler: without handlers of our own, Ctrl-C and ``kill -INT`` would do
+    nothing to a server started that way.
+    """
+    stopped = threading.Event()
+    stopping_signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {number: signal.signal(number, lambda *_: stopped.set()) for number in stopping_signals}
+    try:
+        while not stopped.wait(timeout=0.5):
+            pass
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

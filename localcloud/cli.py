@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
-import threading
 
+from .background import wait_until_stopped
 from .rekognition.service import Durations
-from .server import LocalCloud
+from .server import LocalCloud, client_environment
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="rekognition-local",
-        description="Serve Amazon Rekognition Custom Labels (emulated) and moto's AWS services on one port.",
+        description="Serve Amazon Rekognition Custom Labels (emulated) and moto's AWS services on one port, "
+        "until Ctrl-C or SIGTERM. Nothing is saved: python -m localcloud serve keeps a saved cloud.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=4566, help="port to listen on; 0 picks a free one")
@@ -31,13 +30,11 @@ def main(argv: list[str] | None = None) -> None:
         dataset=args.deleting_seconds,
         project_deleting=args.deleting_seconds,
     )
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     with LocalCloud(host=args.host, port=args.port, durations=durations) as cloud:
         print(f"rekognition-local listening on {cloud.endpoint_url}", flush=True)
-        print(f"  export AWS_ENDPOINT_URL={cloud.endpoint_url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
+        print(f"  {client_environment(cloud.endpoint_url)}", flush=True)
+        print("  Ctrl-C or SIGTERM stops it.", flush=True)
+        wait_until_stopped()
 
 
 if __name__ == "__main__":

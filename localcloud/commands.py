@@ -1,32 +1,46 @@
 """The ``python -m localcloud`` commands that act on a saved local cloud.
 
-Each command opens the local cloud from its state directory (starting its servers), acts, saves the
-cloud back (also when the action fails, so the state always matches what happened) and stops its
-servers: nothing is left running afterwards, except under ``serve``, which runs until interrupted.
+Each command takes the state directory's lock first, opens the local cloud from it (starting its
+servers), acts, saves the cloud back (also when the action fails, so the state always matches what
+happened) and stops its servers: nothing is left running afterwards, except under ``serve``, which runs
+until interrupted.
 """
 
 from __future__ import annotations
 
 import contextlib
-import signal
+import fnmatch
+import json
 import tempfile
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from . import snapshots
 from .assembly import StackArtifact
+from .background import wait_until_stopped
 from .cfn_response import ResponseServer, make_test_certificate
 from .deploy.engine import DeployFailed, Deployment, Engine, Printer
+from .drift import missing_resources
 from .example_dataset import EXAMPLE_BUCKET, upload_example_dataset
-from .inventory import inventory, inventory_lines
+from .inventory import Inventory, inventory, inventory_lines
 from .rekognition.service import Durations
-from .server import LocalCloud
+from .server import LocalCloud, client_environment
 from .workspace import Workspace
 
 # Short enough for a demo, long enough to watch training progress at the default time scale.
 LOCAL_DURATIONS = Durations(training=8, starting=2, stopping=2, deleting=2, dataset=1, project_deleting=1)
+# The version of ``status --json``'s layout; it changes only when a key changes meaning or goes away.
+STATUS_FORMAT = 1
+
+StackSource = Callable[[], AbstractContextManager[list[StackArtifact]]]
+
+
+class CommandError(Exception):
+    """A command that cannot do what was asked; its message says why and what to do instead."""
 
 
 @dataclass(frozen=True)
@@ -37,15 +51,32 @@ class Options:
 
 
 @contextlib.contextmanager
-def opened(options: Options, *, port: int = 0) -> Iterator[LocalCloud]:
-    """The saved local cloud, served; saved back once its server has stopped taking requests."""
-    with options.workspace.locked(), LocalCloud(port=port, durations=options.durations) as cloud:
-        snapshots.load(cloud, options.workspace.snapshot_file)  # a bad file stops here, not overwritten
+def opened(options: Options, *, port: int = 0, read_only: bool = False) -> Iterator[LocalCloud]:
+    """The saved local cloud, served; saved back once its server has stopped taking requests.
+
+    Stack records over a missing snapshot mean the two disagree: commands that change the cloud refuse
+    (they would act on resources that are not there), ``read_only`` ones (``status``) report it and do
+    not save, so they never turn the missing snapshot into an empty one.
+    """
+    workspace = options.workspace
+    with workspace.locked(), LocalCloud(port=port, durations=options.durations) as cloud:
+        loaded = snapshots.load(cloud, workspace.snapshot_file)  # a bad file stops here, not overwritten
+        if not loaded and workspace.stack_names() and not read_only:
+            raise CommandError(_records_without_cloud(workspace))
         try:
             yield cloud
         finally:
             cloud.stop()
-            snapshots.save(cloud, options.workspace.snapshot_file)
+            if loaded or not read_only:
+                snapshots.save(cloud, workspace.snapshot_file)
+
+
+def _records_without_cloud(workspace: Workspace) -> str:
+    return (
+        f"the records in {workspace.root} say {', '.join(workspace.stack_names())} deployed, but the saved "
+        f"cloud ({workspace.snapshot_file}) is missing: the records and the cloud disagree. Restore that "
+        f"file, or delete {workspace.root} to start afresh."
+    )
 
 
 @contextlib.contextmanager
@@ -70,10 +101,14 @@ def _print_outputs(deployment: Deployment) -> None:
         print(f"  {deployment.stack_name}.{name} = {value}")
 
 
-def deploy(options: Options, stacks: list[StackArtifact]) -> int:
-    """``cdk deploy``: create each stack, or update it from its saved deployment (0 when all succeed)."""
+def deploy(options: Options, source: StackSource) -> int:
+    """``cdk deploy``: create each stack, or update it from its saved deployment (0 when all succeed).
+
+    ``source`` synthesizes (or reads) the stacks once the state is locked and loaded, so a second deploy
+    or an unreadable state is refused before any synthesis.
+    """
     workspace = options.workspace
-    with opened(options) as cloud, _engine(cloud, options) as engine:
+    with opened(options) as cloud, source() as stacks, _engine(cloud, options) as engine:
         for stack in stacks:
             previous = workspace.load(stack.stack_name)
             if previous is not None and previous.status.endswith("_FAILED"):
@@ -103,41 +138,110 @@ def _newest_first(workspace: Workspace) -> list[str]:
     return [d.stack_name for d in sorted(deployments, key=lambda d: d.created, reverse=True)]
 
 
-def destroy(options: Options, stack_names: list[str]) -> int:
-    """``cdk destroy``: delete the named stacks (default: every deployed one, the newest first)."""
-    workspace = options.workspace
-    with opened(options) as cloud, _engine(cloud, options) as engine:
-        names = stack_names or _newest_first(workspace)
+def _chosen(deployed: list[str], patterns: list[str], root: Path) -> list[str]:
+    """Deployed stacks by name or ``*`` pattern, as ``cdk destroy`` takes them (all by default)."""
+    if not patterns:
+        return deployed
+    unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(name, p) for name in deployed)]
+    if unmatched:
+        there = ", ".join(sorted(deployed)) if deployed else "none"
+        raise CommandError(f"{', '.join(unmatched)}: no such stack is deployed in {root} (deployed: {there})")
+    return [name for name in deployed if any(fnmatch.fnmatchcase(name, p) for p in patterns)]
+
+
+def destroy(options: Options, patterns: list[str], confirm: Callable[[list[str]], bool]) -> int:
+    """``cdk destroy``: delete the chosen stacks, the newest first, once ``confirm`` agrees."""
+    workspace = options.workspace.require()
+    with opened(options) as cloud:
+        names = _chosen(_newest_first(workspace), patterns, workspace.root)
         if not names:
             print(f"Nothing to destroy: no stack is deployed in {workspace.root}.")
-        for name in names:
-            deployment = workspace.load(name)
-            if deployment is None:
-                print(f"{name} is not deployed in {workspace.root}.")
-                continue
-            try:
-                engine.destroy(deployment)
-            except DeployFailed as failure:
-                workspace.save(deployment)  # holding what could not be deleted
-                print(f"\n{name} could not be destroyed: {failure}")
-                return 1
-            workspace.forget(name)
-            print(f"{name} destroyed.")
+            return 0
+        if not confirm(names):
+            print("Nothing was destroyed.")
+            return 0
+        with _engine(cloud, options) as engine:
+            for name in names:
+                deployment = workspace.load(name)
+                assert deployment is not None  # chosen from the records just read, under the lock
+                try:
+                    engine.destroy(deployment)
+                except DeployFailed as failure:
+                    workspace.save(deployment)  # holding what could not be deleted
+                    print(f"\n{name} could not be destroyed: {failure}")
+                    return 1
+                workspace.forget(name)
+                print(f"{name} destroyed.")
     return 0
 
 
-def status(options: Options) -> int:
+def _timestamp(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def status_report(workspace: Workspace, cloud: LocalCloud, *, cloud_saved: bool) -> dict[str, Any]:
+    """What ``status --json`` prints: the stack records, the cloud's inventory, and where they disagree."""
+    found: Inventory = inventory(cloud)
+    stacks, problems = [], []
+    if not cloud_saved and workspace.stack_names():
+        problems.append(_records_without_cloud(workspace))
+    for name in workspace.stack_names():
+        deployment = workspace.load(name)
+        if deployment is None:
+            continue
+        missing = missing_resources(cloud, deployment, found)
+        if missing:
+            held = ", ".join(f"{r.logical_id} ({r.type} {r.physical_id})" for r in missing)
+            problems.append(
+                f"{name} is recorded as {deployment.status}, but the cloud does not hold "
+                f"{len(missing)} of its resources: {held}"
+            )
+        stacks.append(
+            {
+                "name": name,
+                "status": deployment.status,
+                "created": _timestamp(deployment.created),
+                "resources": len(deployment.resources),
+                "outputs": dict(sorted(deployment.outputs.items())),
+                "missing_resources": [
+                    {"logical_id": r.logical_id, "type": r.type, "physical_id": r.physical_id}
+                    for r in missing
+                ],
+            }
+        )
+    return {
+        "format": STATUS_FORMAT,
+        "state": str(workspace.root.resolve()),
+        "stacks": stacks,
+        "cloud": found,
+        "problems": problems,
+    }
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    stacks = report["stacks"]
+    print(f"Local cloud state in {report['state']}: {len(stacks)} stack(s)")
+    for stack in stacks:
+        counted = f"{stack['resources']} resources, created {stack['created']}"
+        print(f"{stack['name']}  {stack['status']}  ({counted})")
+        for name, value in stack["outputs"].items():
+            print(f"  {stack['name']}.{name} = {value}")
+    print("The local cloud holds:")
+    print("\n".join(inventory_lines(report["cloud"])))
+    for problem in report["problems"]:
+        print(f"WARNING: {problem}")
+
+
+def status(options: Options, *, as_json: bool = False) -> int:
     """Every saved stack with its status and outputs, then what the local cloud holds."""
-    workspace = options.workspace
-    with opened(options) as cloud:
-        names = workspace.stack_names()
-        print(f"Local cloud state in {workspace.root}: {len(names)} stack(s)")
-        for name in names:
-            deployment = workspace.load(name)
-            if deployment is not None:
-                print(f"{name}  {deployment.status}  ({len(deployment.resources)} resources)")
-                _print_outputs(deployment)
-        print("\n".join(inventory_lines(inventory(cloud))))
+    workspace = options.workspace.require()
+    cloud_saved = workspace.snapshot_file.is_file()
+    with opened(options, read_only=True) as cloud:
+        report = status_report(workspace, cloud, cloud_saved=cloud_saved)
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_report(report)
     return 0
 
 
@@ -150,13 +254,12 @@ def sample_data(options: Options, bucket: str = EXAMPLE_BUCKET) -> int:
 
 
 def serve(options: Options, port: int) -> int:
-    """Serve the saved local cloud until interrupted, then save what changed meanwhile."""
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    """Serve the saved local cloud until interrupted (SIGINT or SIGTERM), then save what changed."""
     with opened(options, port=port) as cloud:
+        options.workspace.note_endpoint(cloud.endpoint_url)
         print(f"Local cloud from {options.workspace.root} at {cloud.endpoint_url}", flush=True)
-        print(f"  export AWS_ENDPOINT_URL={cloud.endpoint_url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
+        print(f"  {client_environment(cloud.endpoint_url)}", flush=True)
+        print("  Ctrl-C or SIGTERM stops it and saves the cloud.", flush=True)
+        wait_until_stopped()
     print(f"Saved to {options.workspace.root}.")
     return 0

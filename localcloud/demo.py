@@ -8,6 +8,7 @@ old one), destroy, and check that nothing is left behind.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -15,8 +16,7 @@ import time
 from pathlib import Path
 
 from .cdk_cli import ROOT
-from .commands import Options, opened
-from .inventory import inventory, inventory_lines
+from .inventory import inventory_lines, leftovers
 from .workspace import Workspace
 
 V2_DATA = [
@@ -27,10 +27,13 @@ V2_DATA = [
 ]
 
 
-def run(state: Path, *arguments: str) -> None:
+def run(state: Path, *arguments: str, quiet: bool = False) -> str:
     print(f"\n$ python -m localcloud {' '.join(arguments)}", flush=True)
-    command = [sys.executable, "-m", "localcloud", "--state", str(state), *arguments]
-    subprocess.run(command, cwd=ROOT, check=True)
+    command = [sys.executable, "-m", "localcloud", *arguments, "--state", str(state)]
+    result = subprocess.run(
+        command, cwd=ROOT, check=True, stdout=subprocess.PIPE if quiet else None, text=True
+    )
+    return result.stdout or ""
 
 
 def version_arn(state: Path) -> str:
@@ -63,10 +66,9 @@ def main() -> int:
         assert version_arn(state) != first_arn, "new training data must train a new model version"
 
         print("\n== cdk destroy ==")
-        run(state, "destroy")
-        with opened(Options(Workspace(state))) as cloud:
-            found = inventory(cloud)
-    print("\nLeft behind after destroy:")
+        run(state, "destroy", "--force")
+        found = leftovers(json.loads(run(state, "status", "--json", quiet=True))["cloud"])
+    print("Left behind after destroy:")
     print("\n".join(inventory_lines(found)))
     elapsed = time.monotonic() - started
     clean = not any(found.values())

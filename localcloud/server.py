@@ -18,6 +18,19 @@ from .rekognition.service import DEFAULT_ACCOUNT, CustomLabelsService, Durations
 from .wsgi import LocalCloudApp
 
 CREDENTIALS = {"aws_access_key_id": "localcloud", "aws_secret_access_key": "localcloud"}
+REGION = "us-east-1"
+
+
+def client_environment(endpoint_url: str) -> str:
+    """The ``export`` line with which the AWS CLI and unmodified boto3 code reach this local cloud."""
+    settings = {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+    }
+    return "export " + " ".join(f"{name}={value}" for name, value in settings.items())
 
 
 class LocalCloud(BackgroundServer):
@@ -70,7 +83,7 @@ class LocalCloud(BackgroundServer):
         self._post("/moto-api/reset")  # moto keeps state per process: every local cloud starts empty
         return self
 
-    def client(self, service_name: str, region: str = "us-east-1") -> Any:
+    def client(self, service_name: str, region: str = REGION) -> Any:
         """A boto3 client of this local cloud, as any user would make one."""
         return boto3.session.Session().client(
             service_name, region_name=region, endpoint_url=self.endpoint_url, **CREDENTIALS

@@ -43,6 +43,13 @@ _BACKEND_DICT_FIELDS = frozenset(
 )
 
 
+# The stack records beside the snapshot describe what is in it, so recovery starts the whole state afresh.
+_RECOVERY = (
+    "It is left as it is. To start afresh with an empty local cloud, delete its state directory "
+    "(everything deployed there is forgotten), or restore the file from a copy."
+)
+
+
 class SnapshotError(ValueError):
     pass
 
@@ -132,8 +139,10 @@ def load(cloud: LocalCloud, path: Path) -> bool:
     try:
         snapshot = pickle.loads(path.read_bytes())
     except Exception as error:  # truncated, corrupt, or from an incompatible moto
-        raise SnapshotError(f"{path} is not a readable local cloud snapshot: {error!r}") from error
+        raise SnapshotError(
+            f"{path} is not a readable local cloud snapshot ({error!r}). {_RECOVERY}"
+        ) from error
     if not isinstance(snapshot, Snapshot):
-        raise SnapshotError(f"{path} is not a local cloud snapshot")
+        raise SnapshotError(f"{path} is not a local cloud snapshot. {_RECOVERY}")
     put_back(cloud, snapshot)
     return True

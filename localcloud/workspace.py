@@ -13,6 +13,8 @@ import fcntl
 import json
 import os
 import shutil
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -28,26 +30,91 @@ class WorkspaceBusy(Exception):
     pass
 
 
+class WorkspaceMissing(Exception):
+    pass
+
+
+def _holder_description(holder: dict[str, Any]) -> str:
+    since = time.strftime("%H:%M:%S", time.localtime(holder.get("since", 0)))
+    return f"pid {holder.get('pid', '?')}: {holder.get('command', 'a local cloud command')}, since {since}"
+
+
 class Workspace:
     def __init__(self, root: Path = DEFAULT_STATE_DIR) -> None:
         self.root = root
+        self._lock_fd: int | None = None
 
     @property
     def snapshot_file(self) -> Path:
         return self.root / "cloud.pickle"
 
+    @property
+    def _lock_file(self) -> Path:
+        return self.root / "lock"
+
+    def require(self) -> Workspace:
+        """For commands that only read or remove: a mistyped ``--state`` must not become a new cloud."""
+        if not self.root.is_dir():
+            raise WorkspaceMissing(
+                f"no local cloud state in {self.root} (deploy, sample-data or serve create one; "
+                "check --state)"
+            )
+        return self
+
     @contextmanager
-    def locked(self) -> Iterator[Workspace]:
+    def locked(self, command: str | None = None) -> Iterator[Workspace]:
+        """Held for a whole command; a second command is refused, told which process holds it."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / "lock", "w") as handle:
+        # Opened without truncating: the holder's description must survive a refused attempt.
+        descriptor = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError as error:
-                raise WorkspaceBusy(f"another local cloud command is using {self.root}") from error
+                raise WorkspaceBusy(self._refusal()) from error
+            self._lock_fd = descriptor
+            self._write_holder(
+                {
+                    "pid": os.getpid(),
+                    "command": command or " ".join(["python -m localcloud", *sys.argv[1:]]),
+                    "since": time.time(),
+                }
+            )
             try:
                 yield self
             finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+                self._lock_fd = None
+                os.ftruncate(descriptor, 0)
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+        finally:
+            os.close(descriptor)
+
+    def note_endpoint(self, endpoint: str) -> None:
+        """Tell commands refused while this one serves where the same cloud can be reached."""
+        self._write_holder({**self._holder(), "endpoint": endpoint})
+
+    def _write_holder(self, holder: dict[str, Any]) -> None:
+        if self._lock_fd is None:
+            raise RuntimeError("only the command holding the lock describes itself")
+        os.ftruncate(self._lock_fd, 0)
+        os.pwrite(self._lock_fd, json.dumps(holder).encode(), 0)
+
+    def _holder(self) -> dict[str, Any]:
+        try:
+            holder = json.loads(self._lock_file.read_text() or "{}")
+        except (OSError, ValueError):
+            return {}
+        return holder if isinstance(holder, dict) else {}
+
+    def _refusal(self) -> str:
+        holder = self._holder()
+        message = f"another local cloud command is using {self.root} ({_holder_description(holder)})"
+        if holder.get("endpoint"):
+            return (
+                f"{message}. It serves this cloud at {holder['endpoint']} until stopped: use that "
+                f"endpoint meanwhile, or stop it first (Ctrl-C, or kill -INT {holder.get('pid', '<pid>')})"
+            )
+        return f"{message}. Wait for it to finish, or use another --state."
 
     # -- deployed stacks ---------------------------------------------------------------------------
 
