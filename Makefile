@@ -49,9 +49,11 @@ test: lint typecheck unit
 bench: setup
 	python -m bench
 
+# setuptools is pinned too (--all): the packaging tests build the wheel and sdist without build isolation.
 lock: setup
 	{ echo "# Exact versions of everything the tests and tools need (pip freeze of a clean install)."; \
-	  echo "# Regenerate: make lock"; $(BIN)/python -m pip freeze --exclude-editable; } > requirements/dev.lock
+	  echo "# Regenerate: make lock"; \
+	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > requirements/dev.lock
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

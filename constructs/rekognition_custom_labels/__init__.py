@@ -4,6 +4,9 @@ from .datasets import FeatureConfig, ManifestLocation, TestingData, TrainingData
 from .project_version import EvaluationSummaryLocation, ProjectVersion, ProjectVersionBase
 from .provider import ProjectVersionProvider
 
+# The one place the version is written: pyproject.toml reads it from here (setuptools' dynamic ``attr``).
+__version__ = "0.1.0"
+
 __all__ = [
     "EvaluationSummaryLocation",
     "FeatureConfig",

@@ -1,9 +1,14 @@
 """Docker-free bundling of the handler asset.
 
 The handler's only third-party dependency (crhelper) is pure Python, so instead of ``pip install`` in a
-build image we copy the pinned, already-installed distribution next to the handler's sources. Only file
-contents and relative paths go into the output (no bytecode, no install records), so the asset hash and
-therefore the template are identical from one synth to the next.
+build image we copy the pinned, already-installed distribution next to the handler's modules. The asset
+is what Lambda imports and nothing more: the handler's ``.py`` modules, crhelper's import package
+without its type stubs, and a minimal ``dist-info`` (``METADATA``, so ``importlib.metadata`` still
+knows crhelper's version, and its licence files, which Apache-2.0 asks to ship with it). No bytecode,
+tests, requirement files or install records (``RECORD``, ``INSTALLER``, ...): those differ between
+machines, installers and pip versions. Only file contents and relative paths go into the output, so the
+asset hash, and therefore the template, is the same on every machine, for every way the library is
+installed, and from one synth to the next.
 """
 
 from __future__ import annotations
@@ -11,16 +16,17 @@ from __future__ import annotations
 import importlib.metadata
 import re
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jsii
 from aws_cdk import ILocalBundling
 
-# Install records that differ between machines and pip versions, and compiled files.
-_SKIPPED_SUFFIXES = (".pyc",)
-_SKIPPED_NAMES = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 _PIN = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*==\s*([A-Za-z0-9_.\-+]+)\s*$")
+_TEST_FOLDERS = frozenset({"tests", "test", "testing"})
+# Bytecode (differs between interpreters) and type stubs (for type checkers, never imported).
+_NOT_IMPORTED_SUFFIXES = frozenset({".pyc", ".pyo", ".pyi"})
+_LICENCE_FILE = re.compile(r"^(LICEN[CS]E|NOTICE|COPYING|AUTHORS)([.-].*)?$", re.IGNORECASE)
 
 
 class BundlingError(RuntimeError):
@@ -43,14 +49,43 @@ def read_pins(requirements: Path) -> dict[str, str]:
     return pins
 
 
-def _copy_tree(source: Path, target: Path) -> None:
-    for path in sorted(source.rglob("*")):
-        relative = path.relative_to(source)
-        if "__pycache__" in relative.parts or path.suffix in _SKIPPED_SUFFIXES or path.is_dir():
-            continue
-        destination = target / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination)
+def _is_shipped_module(relative: PurePosixPath) -> bool:
+    """A ``.py`` file outside bytecode caches and test folders."""
+    folders = set(relative.parts[:-1])
+    return relative.suffix == ".py" and "__pycache__" not in folders and not folders & _TEST_FOLDERS
+
+
+def _copy_handler_modules(source: Path, target: Path) -> None:
+    for path in sorted(source.rglob("*.py")):
+        relative = PurePosixPath(path.relative_to(source).as_posix())
+        if path.is_file() and _is_shipped_module(relative):
+            destination = target / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination)
+
+
+def _is_import_file(relative: PurePosixPath) -> bool:
+    """Part of the distribution's import packages: no bytecode, stubs or tests, nothing outside them."""
+    top = relative.parts[0]
+    if top == ".." or relative.is_absolute() or top.endswith((".dist-info", ".egg-info", ".data")):
+        return False
+    if (
+        relative.suffix in _NOT_IMPORTED_SUFFIXES
+        or relative.name == "py.typed"
+        or "__pycache__" in relative.parts
+    ):
+        return False
+    return not (set(relative.parts[:-1]) & _TEST_FOLDERS or top.removesuffix(".py") in _TEST_FOLDERS)
+
+
+def _shipped_metadata(relative: PurePosixPath, dist_info: str) -> PurePosixPath | None:
+    """Where a dist-info file goes in the asset (under its standard folder name): METADATA and licences."""
+    if not relative.parts[0].endswith(".dist-info"):
+        return None
+    inside = PurePosixPath(*relative.parts[1:])
+    if inside == PurePosixPath("METADATA") or _LICENCE_FILE.match(relative.name):
+        return PurePosixPath(dist_info) / inside
+    return None
 
 
 def _copy_distribution(name: str, version: str, target: Path) -> None:
@@ -63,12 +98,13 @@ def _copy_distribution(name: str, version: str, target: Path) -> None:
         ) from error
     if distribution.version != version:
         raise BundlingError(f"the handler pins {name}=={version} but {distribution.version} is installed")
+    dist_info = f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}.dist-info"
     for file in distribution.files or []:
-        if "__pycache__" in file.parts or file.suffix in _SKIPPED_SUFFIXES or file.name in _SKIPPED_NAMES:
+        relative = PurePosixPath(file.as_posix())
+        shipped = relative if _is_import_file(relative) else _shipped_metadata(relative, dist_info)
+        if shipped is None:
             continue
-        if file.parts[0] == ".." or Path(file).is_absolute():
-            continue  # scripts installed outside site-packages are not part of the import tree
-        destination = target / Path(*file.parts)
+        destination = target / shipped
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(Path(str(file.locate())), destination)
 
@@ -82,7 +118,7 @@ class LocalPythonBundler:
 
     def try_bundle(self, output_dir: str, *args: Any, **options: Any) -> bool:
         target = Path(output_dir)
-        _copy_tree(self._source, target)
+        _copy_handler_modules(self._source, target)
         requirements = self._source / "requirements.txt"
         if requirements.exists():
             for name, version in sorted(read_pins(requirements).items()):

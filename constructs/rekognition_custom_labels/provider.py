@@ -24,12 +24,26 @@ from constructs import Construct
 from .acknowledgements import acknowledge_wildcard
 from .bundling import LocalPythonBundler
 
-HANDLER_DIR = Path(__file__).resolve().parents[2] / "lambda" / "project_version"
 PROVIDER_ID = "RekognitionCustomLabelsProvider"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 # crhelper's poll runs for at most a few API calls, but Create and Delete may wait for a response PUT.
 FUNCTION_TIMEOUT = Duration.minutes(5)
+
+
+def handler_dir() -> Path:
+    """Where the handler's sources are: in the installed package, or in this repository's checkout.
+
+    A wheel carries them as the ``_handler`` data package (mapped from ``lambda/project_version`` by the
+    build); an editable install imports the package from ``constructs/`` and finds them in the checkout.
+    """
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "_handler", package.parents[1] / "lambda" / "project_version"):
+        if (candidate / "index.py").is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"the provider's handler is missing from {package}: reinstall cdk-rekognition-custom-labels"
+    )
 
 
 def _function_name(stack: Stack) -> str:
@@ -110,6 +124,7 @@ class ProjectVersionProvider(Construct):
             )
         )
 
+        handler_sources = handler_dir()
         self.function = lambda_.Function(
             self,
             "Handler",
@@ -118,11 +133,11 @@ class ProjectVersionProvider(Construct):
             runtime=RUNTIME,
             handler="index.handler",
             code=lambda_.Code.from_asset(
-                str(HANDLER_DIR),
+                str(handler_sources),
                 asset_hash_type=AssetHashType.OUTPUT,
                 bundling=BundlingOptions(
                     image=DockerImage.from_registry("local-bundling-only"),
-                    local=LocalPythonBundler(HANDLER_DIR),
+                    local=LocalPythonBundler(handler_sources),
                 ),
             ),
             role=self.role,
