@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -236,6 +237,8 @@ def test_a_users_app_synthesizes_deploys_and_destroys_with_the_installed_wheel(
     # WHEN the extra is installed and the synthesized app deployed into the local cloud (no CDK CLI)
     extra = [user.python, "-m", "pip", "install", "-q", "-c", LOCK, f"{user.wheel}[localcloud]"]
     ok(run(extra, tmp_path, user.env))
+    # THEN rekognition-local serves, and its printed settings are all boto3 needs to reach it
+    assert_rekognition_local_serves(user, tmp_path)
     localcloud = [user.python, "-m", "localcloud", *FAST]
     ok(run([*localcloud, "sample-data", "--bucket", "my-dataset-bucket"], app_dir, user.env))
     no_cli_env = {**user.env, "PATH": os.pathsep.join([str(user.venv / "bin"), "/usr/bin", "/bin"])}
@@ -264,6 +267,29 @@ def test_a_users_app_synthesizes_deploys_and_destroys_with_the_installed_wheel(
     after = json.loads(ok(run([*localcloud, "status", "--json"], app_dir, user.env)))
     assert after["stacks"] == [] and after["problems"] == []
     assert_nothing_left(after["cloud"])
+
+
+def assert_rekognition_local_serves(user: User, cwd: Path) -> None:
+    server = subprocess.Popen(
+        [user.venv / "bin" / "rekognition-local", "--port", "0"],
+        cwd=cwd,
+        env=user.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        banner = [server.stdout.readline() for _ in range(2)]
+        assert banner[0].startswith("rekognition-local listening on http://127.0.0.1:"), banner
+        exported = dict(pair.split("=", 1) for pair in banner[1].split("export", 1)[1].split())
+        code = "import boto3; print(boto3.client('rekognition').describe_projects()['ProjectDescriptions'])"
+        # a shell with only the printed settings (no region or credentials of its own)
+        clean = {k: v for k, v in user.env.items() if not k.startswith("AWS_")}
+        assert ok(run([user.python, "-c", code], cwd, {**clean, **exported})) == "[]\n"
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=30) == 0, server.stderr.read() if server.stderr else ""
 
 
 def assert_nothing_left(cloud: dict[str, Any]) -> None:
