@@ -104,6 +104,7 @@ class ProjectVersionProvider(Construct):
                     "events:PutRule",
                     "events:DescribeRule",
                     "events:PutTargets",
+                    "events:ListTargetsByRule",
                     "events:RemoveTargets",
                     "events:DeleteRule",
                 ],
@@ -119,7 +120,8 @@ class ProjectVersionProvider(Construct):
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="PollPermissionOnSelf",
-                actions=["lambda:AddPermission", "lambda:RemovePermission"],
+                # GetPolicy: a version that gives up waiting for a training slot counts the others
+                actions=["lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy"],
                 resources=[function_arn],
             )
         )

@@ -2,7 +2,10 @@
 
 Clients honour the standard endpoint settings (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE>``), so
 tests and the local cloud point the unmodified handler at moto and the Rekognition emulator. Throttling
-and transient errors are retried inside each call by botocore's standard retry mode.
+and transient errors are retried inside each call by botocore's standard retry mode, except by the
+client that starts trainings: botocore would also retry the training quota's LimitExceededException,
+for seconds and five calls, where a slot takes many minutes to free; the handler waits for it instead,
+one CreateProjectVersion per poll.
 """
 
 from __future__ import annotations
@@ -20,13 +23,26 @@ RETRIES = Config(
 )
 
 
+SINGLE_ATTEMPT = RETRIES.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
+
+
 @functools.cache
 def client(service: str) -> Any:
     return boto3.client(service, config=RETRIES)
 
 
+@functools.cache
+def single_attempt_client(service: str) -> Any:
+    return boto3.client(service, config=SINGLE_ATTEMPT)
+
+
 def rekognition() -> Any:
     return client("rekognition")
+
+
+def rekognition_trainer() -> Any:
+    """For CreateProjectVersion only: each call is tried once (the caller decides what to retry)."""
+    return single_attempt_client("rekognition")
 
 
 def events() -> Any:

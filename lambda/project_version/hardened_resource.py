@@ -7,6 +7,8 @@
 - Exactly one response per invocation, retried on HTTP errors, Reason kept from its beginning, the
   PhysicalResourceId of a failed Create is the version it made (so the rollback Delete removes it).
 - A step may finish at once (no rule) when there is nothing to wait for.
+- ``Data`` changed by a poll is kept for the next poll (crhelper #27): the rule's target is put again
+  with the changed event, so a version that got its training slot is watched, not created again.
 - A timed-out first invocation removes the rule it made; a timed-out poll leaves the next poll to go on.
 - No sleep before answering a Delete: logs reach CloudWatch from stdout without it.
 - Logs are INFO, and the ResponseURL is never logged.
@@ -15,6 +17,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -22,7 +25,7 @@ from typing import Any, TypeVar
 
 import aws_clients
 import cfn_response_sender
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 from crhelper import CfnResource
 
 LOG = logging.getLogger(__name__)
@@ -36,6 +39,8 @@ ATTRIBUTES = (
     "BillableTrainingTimeInSeconds",
 )
 EVENTBRIDGE_NAME_MAX = 64
+# How many of this function's polls ``polls_data`` reads at most (one ListTargetsByRule each).
+POLLS_READ_MAX = 50
 # crhelper's stubs describe its public API only; the internals overridden here are untyped.
 _CrhelperBase: Any = CfnResource
 
@@ -70,6 +75,7 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
         self.finish_now = False
         self._sent = False
         self._undelivered = False
+        self._data_at_start = ""
 
     def __call__(self, event: dict[str, Any], context: Any) -> None:
         super().__call__(event, context)
@@ -118,6 +124,8 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
             event.get("LogicalResourceId"),
             event.get("RequestId"),
         )
+        # crhelper runs the step inside _crhelper_init: remember the Data it started from first
+        self._data_at_start = json.dumps(event.get("CrHelperData", {}), sort_keys=True, default=str)
         initialised: bool = super()._crhelper_init(event, context)
         return initialised
 
@@ -134,6 +142,42 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
             self._send_response = True
             return
         super()._polling_init(event)
+        if "CrHelperPoll" in event and not self._send_response:
+            self._keep_data()
+
+    def _keep_data(self) -> None:
+        """Carry what this poll learnt into the next one: put the target again with the new Data.
+
+        If that fails, the next poll starts from the older Data and repeats the step, which every poll
+        step allows (a Create adopts the version its earlier attempt made).
+        """
+        if json.dumps(self.Data, sort_keys=True, default=str) == self._data_at_start:
+            return
+        try:
+            self._put_targets(self._context.function_name)
+        except (ClientError, BotoCoreError):
+            LOG.warning("Could not keep this poll's data; the next poll repeats its step", exc_info=True)
+
+    def polls_data(self) -> list[dict[str, Any]] | None:
+        """The Data that each running poll of this function carries, or None when it cannot be read.
+
+        The function's resource policy has one statement per polling rule, named like the rule.
+        """
+        try:
+            policy = self._lambda_client.get_policy(FunctionName=self._context.function_name)["Policy"]
+            rules = [
+                str(statement.get("Sid", ""))
+                for statement in json.loads(policy).get("Statement", [])
+                if str(statement.get("Sid", "")).startswith(self.rule_prefix)
+            ]
+            found = []
+            for rule in rules[:POLLS_READ_MAX]:
+                for target in self._events_client.list_targets_by_rule(Rule=rule).get("Targets", []):
+                    found.append(dict(json.loads(target.get("Input") or "{}").get("CrHelperData") or {}))
+            return found
+        except (ClientError, BotoCoreError, ValueError, AttributeError):
+            LOG.warning("Could not read the other polls of this function", exc_info=True)
+            return None
 
     def _put_rule(self) -> str:
         schedule = f"rate({self._polling_interval} minute{'s' if self._polling_interval != 1 else ''})"

@@ -19,9 +19,11 @@ from resource_properties import OWNER_TAG, REPLACING, PropertyError, VersionSpec
 from version_lifecycle import (
     attributes,
     delete_step,
+    error_code,
     find_version,
     is_transient,
     is_version_arn,
+    no_training_slot,
     owner_value,
     same_owner,
     start_training,
@@ -71,24 +73,83 @@ def owner(event: dict[str, Any], spec: VersionSpec) -> str:
     return owner_value(event["StackId"], event["LogicalResourceId"], spec.fingerprint)
 
 
-def begin_training(event: dict[str, Any], spec: VersionSpec, data: dict[str, Any]) -> str:
-    """Start (or adopt) the version; finish at once when an adopted one has already finished training."""
+def begin_training(event: dict[str, Any], spec: VersionSpec, data: dict[str, Any]) -> bool:
+    """Start (or adopt) the version, recording its ARN in ``data``; True when an adopted one has
+    already finished training (``data`` then holds its attributes).
+
+    Without a training slot (the account trains as many versions as it may), or on a transient error,
+    nothing is recorded but since when it waits: the next poll tries again.
+    """
     client = aws_clients.rekognition()
-    arn = start_training(client, spec, owner(event, spec))
+    try:
+        arn = start_training(client, spec, owner(event, spec), aws_clients.rekognition_trainer())
+    except (ClientError, BotoCoreError) as error:
+        if not (no_training_slot(error) or is_transient(error)):
+            raise
+        data.setdefault("WaitingSince", str(time.time()))
+        data["WaitingFor"] = answered(error)
+        return False
+    data.pop("WaitingFor", None)
     data["Arn"] = arn
     version = find_version(client, spec.project_arn, spec.version_name)
     if version is not None and version["Status"] not in ("TRAINING_IN_PROGRESS", "TRAINING_FAILED"):
         sync_tags(client, arn, spec.tags)  # adopted, already trained: bring its tags up to date, done
         data.update(attributes(version))
-        helper.finish_now = True
-    return arn
+        return True
+    return False
+
+
+def answered(error: Exception) -> str:
+    """The error in a few words for a Reason: its code and (the start of) its message."""
+    if isinstance(error, ClientError):
+        message = str(error.response.get("Error", {}).get("Message", ""))
+        return f"{error_code(error)} ({message[:160]})" if message else error_code(error)
+    return type(error).__name__
+
+
+def waiting_for_slot(data: dict[str, Any]) -> bool:
+    return "Arn" not in data and "WaitingSince" in data
+
+
+def wait_for_slot(event: dict[str, Any], data: dict[str, Any], *, replacing: bool) -> str | None:
+    """One poll of a version that has no training slot yet: one CreateProjectVersion, until its deadline."""
+    spec = parse(event["ResourceProperties"])
+    if out_of_time(data):
+        raise Unfinished(no_slot_reason(event, spec, data, replacing=replacing))
+    if begin_training(event, spec, data):
+        return str(data["Arn"])
+    return None  # still waiting, or training has just started: the next polls watch it
+
+
+def no_slot_reason(event: dict[str, Any], spec: VersionSpec, data: dict[str, Any], *, replacing: bool) -> str:
+    """Why it gave up; a version that an unanswered Create made after all is named (and cleaned up)."""
+    try:
+        leftover = find_version(aws_clients.rekognition(), spec.project_arn, spec.version_name)
+    except (ClientError, BotoCoreError):
+        leftover = None  # the Reason still goes out; a retried Delete finds what is there
+    if leftover is not None and not replacing:
+        data["Arn"] = leftover["ProjectVersionArn"]  # the FAILED answer's id: the rollback deletes it
+    polls = helper.polls_data()
+    waiting = sum(1 for d in polls if waiting_for_slot(d)) if polls is not None else 0
+    plural = waiting != 1
+    queue = f"; {waiting} model version{'s' * plural} of this stack {'were' if plural else 'was'} waiting"
+    answer = data.get("WaitingFor", "LimitExceededException")
+    return (
+        f"No training slot for model version {spec.version_name} after waiting "
+        f"{int(time.time() - float(data['WaitingSince']))} s: Rekognition trains at most 2 model versions "
+        "at once per account (1 in Asia Pacific (Sydney)), and CreateProjectVersion kept answering "
+        f"{answer}{queue if waiting else ''}. "
+        f"CloudFormation waits at most {spec.service_timeout} s (ServiceTimeout) for a custom resource; "
+        "deploy again when trainings have finished, or raise the quota."
+    )
 
 
 @helper.create
 def create(event: dict[str, Any], context: Any) -> str:
     spec = parse(event["ResourceProperties"])
     start_clock(helper.Data, spec.service_timeout)
-    return begin_training(event, spec, helper.Data)
+    helper.finish_now = begin_training(event, spec, helper.Data)
+    return str(helper.Data.get("Arn", ""))
 
 
 def watch_training(event: dict[str, Any], data: dict[str, Any], *, replacing: bool) -> str | None:
@@ -127,6 +188,8 @@ def watch_training(event: dict[str, Any], data: dict[str, Any], *, replacing: bo
 
 @helper.poll_create
 def poll_create(event: dict[str, Any], context: Any) -> str | None:
+    if waiting_for_slot(helper.Data):
+        return wait_for_slot(event, helper.Data, replacing=False)
     return watch_training(event, helper.Data, replacing=False)
 
 
@@ -186,7 +249,8 @@ def update(event: dict[str, Any], context: Any) -> str:
                 helper.finish_now = True
             return current
     helper.Data["Replacing"] = "true"
-    return begin_training(event, spec, helper.Data)
+    helper.finish_now = begin_training(event, spec, helper.Data)
+    return str(helper.Data.get("Arn", ""))
 
 
 @helper.poll_update
@@ -194,6 +258,8 @@ def poll_update(event: dict[str, Any], context: Any) -> str | None:
     data = helper.Data
     if "Abandoned" in data:
         return clean_up_abandoned(event, data)
+    if waiting_for_slot(data):
+        return wait_for_slot(event, data, replacing=True)
     return watch_training(event, data, replacing=True)
 
 

@@ -7,11 +7,13 @@ versions stays inside Custom Labels' 5-calls-per-second control-plane quota.
 from __future__ import annotations
 
 import hashlib
+import random
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 from resource_properties import OWNER_TAG, VersionSpec
 
@@ -29,6 +31,11 @@ TRANSIENT = frozenset(
         "RequestTimeoutException",
     }
 )
+# CreateProjectVersion's answers when the account trains as many versions as it may (2; 1 in Sydney).
+# Which one the training quota returns is not documented: both mean "no slot now".
+NO_SLOT = frozenset({"LimitExceededException", "ServiceQuotaExceededException"})
+# Tries of one CreateProjectVersion call against throttling and 5xx (never against NO_SLOT).
+CREATE_ATTEMPTS = 3
 # What a delete has to wait for, and why, in words for a FAILED Reason.
 WAIT_REASONS = {
     "TRAINING_IN_PROGRESS": "it is still training, and Rekognition cannot delete a model while it trains",
@@ -49,6 +56,10 @@ def is_transient(error: Exception) -> bool:
     if isinstance(error, ClientError):
         return str(error.response.get("Error", {}).get("Code")) in TRANSIENT
     return isinstance(error, (BotocoreConnectionError, HTTPClientError))
+
+
+def no_training_slot(error: Exception) -> bool:
+    return isinstance(error, ClientError) and error_code(error) in NO_SLOT
 
 
 def error_code(error: ClientError) -> str:
@@ -90,12 +101,29 @@ def tags_of(client: Any, arn: str) -> dict[str, str]:
     return tags
 
 
-def start_training(client: Any, spec: VersionSpec, owner: str) -> str:
-    """CreateProjectVersion, or adopt the version a previous attempt of this same request created."""
+def create_version(trainer: Any, request: dict[str, Any], sleep: Any = time.sleep) -> str:
+    """One CreateProjectVersion, retried a little against throttling and 5xx but never against the
+    training quota (``trainer`` makes one attempt per call): a quota answer is raised at once."""
+    attempt = 1
+    while True:
+        try:
+            return str(trainer.create_project_version(**request)["ProjectVersionArn"])
+        except (ClientError, BotoCoreError) as error:
+            if not is_transient(error) or attempt >= CREATE_ATTEMPTS:
+                raise
+        sleep(random.uniform(0, 0.5 * 2**attempt))  # full jitter, as botocore's standard mode
+        attempt += 1
+
+
+def start_training(client: Any, spec: VersionSpec, owner: str, trainer: Any | None = None) -> str:
+    """CreateProjectVersion, or adopt the version a previous attempt of this same request created.
+
+    ``trainer`` makes the Create call (one attempt per call, see ``create_version``); lookups use
+    ``client``. A quota answer (``NO_SLOT``) is raised for the caller to wait for a slot.
+    """
+    request = {**spec.request, "VersionName": spec.version_name, "Tags": {**spec.tags, OWNER_TAG: owner}}
     try:
-        response = client.create_project_version(
-            **spec.request, VersionName=spec.version_name, Tags={**spec.tags, OWNER_TAG: owner}
-        )
+        return create_version(trainer or client, request)
     except ClientError as error:
         if error_code(error) != "ResourceInUseException":
             raise
@@ -115,7 +143,6 @@ def start_training(client: Any, spec: VersionSpec, owner: str) -> str:
                 f"properties, or is being deleted; it is left untouched: choose another VersionName"
             ) from error
         return arn
-    return str(response["ProjectVersionArn"])
 
 
 def sync_tags(client: Any, arn: str, desired: dict[str, str]) -> None:

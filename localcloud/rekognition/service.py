@@ -18,6 +18,7 @@ from typing import Any
 
 from . import manifests, training
 from .backends import KeyStore, ObjectStore
+from .calls import CallLog
 from .clock import Clock, SystemClock
 from .errors import ServiceError, in_use, invalid, limit_exceeded, not_found
 from .faults import Faults
@@ -105,6 +106,7 @@ class CustomLabelsService:
         self.quotas = quotas or Quotas()
         self.account = account
         self.faults = Faults()
+        self.calls = CallLog()
         self._lock = threading.RLock()
         self._projects: dict[str, ProjectRecord] = {}
         self._versions: dict[str, VersionRecord] = {}
@@ -136,13 +138,19 @@ class CustomLabelsService:
         """Run one API call; raises ServiceError exactly where the service would answer an error."""
         handler = self._handlers[operation]
         now = self.clock.now()
-        self.faults.before_call(operation, now)
-        problems = validate_input(operation, params)
-        if problems:
-            raise invalid("Request has invalid parameters: " + "; ".join(problems))
-        with self._lock:
-            self.advance(now)
-            return handler(region, params)
+        try:
+            self.faults.before_call(operation, now)
+            problems = validate_input(operation, params)
+            if problems:
+                raise invalid("Request has invalid parameters: " + "; ".join(problems))
+            with self._lock:
+                self.advance(now)
+                answer = handler(region, params)
+        except ServiceError as error:
+            self.calls.record(operation, error.code)
+            raise
+        self.calls.record(operation)
+        return answer
 
     # -- state across processes ---------------------------------------------------------------------
 

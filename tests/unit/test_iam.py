@@ -372,7 +372,8 @@ def test_poll_rules_scoped_to_the_function_name_prefix() -> None:
 
     # THEN the EventBridge actions crhelper polls with are on "rule/<function name>-*" only
     rules = partition_arn("events", f"rule/{name}-*")
-    assert {"events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:DeleteRule"} <= actions_on(
+    polling = {"events:PutRule", "events:PutTargets", "events:ListTargetsByRule", "events:RemoveTargets"}
+    assert polling | {"events:DeleteRule"} <= actions_on(
         statements, rules
     )
     events_resources = [
@@ -404,10 +405,12 @@ def test_add_and_remove_permission_only_on_the_provider_itself() -> None:
     _, template, statements = _statements_of_one_version()
     name = provider_function_name(template)
 
-    # THEN lambda permissions are on the function's own (literal-name) ARN and nothing else
+    # THEN lambda permissions (and reading them, to count waiting polls) are on the function's own
+    # (literal-name) ARN and nothing else
     own_arn = partition_arn("lambda", f"function:{name}")
-    assert actions_on(statements, own_arn) == {"lambda:AddPermission", "lambda:RemovePermission"}
-    for action in ("lambda:AddPermission", "lambda:RemovePermission"):
+    own = {"lambda:AddPermission", "lambda:RemovePermission", "lambda:GetPolicy"}
+    assert actions_on(statements, own_arn) == own
+    for action in own:
         assert resources_for(statements, action) == [own_arn]
 
 
