@@ -67,32 +67,44 @@ def scheduled_targets(events_client: Any, *, name_prefix: str = "") -> list[Sche
     """
     found: list[ScheduledTarget] = []
     for rule in _rules(events_client, name_prefix):
-        name: str = rule["Name"]
-        if not RULE_NAME.fullmatch(name):
-            raise InvalidRuleError(
-                f"rule name {name!r} ({len(name)} characters) is not valid: EventBridge takes at most 64 "
-                "characters from [.-_A-Za-z0-9]"
-            )
-        schedule = rule.get("ScheduleExpression")
-        if not schedule or not schedule.startswith("rate("):
-            continue
-        interval = rate_seconds(schedule)  # validated even when disabled: PutRule would have refused it
-        if rule.get("State") != "ENABLED":
-            continue
-        for target in _targets(events_client, name):
-            if not _LAMBDA_ARN.fullmatch(target["Arn"]):
-                continue
-            found.append(
-                ScheduledTarget(
-                    rule_name=name,
-                    rule_arn=rule["Arn"],
-                    schedule=schedule,
-                    interval_seconds=interval,
-                    target_arn=target["Arn"],
-                    input=_input(target, rule["Arn"]),
-                )
-            )
+        found += _scheduled(events_client, rule)
     return found
+
+
+def targets_of_rule(events_client: Any, rule_name: str) -> list[ScheduledTarget]:
+    """``scheduled_targets`` of one rule, known by name; [] once it is gone."""
+    try:
+        rule = events_client.describe_rule(Name=rule_name)
+    except events_client.exceptions.ResourceNotFoundException:
+        return []
+    return _scheduled(events_client, rule)
+
+
+def _scheduled(events_client: Any, rule: dict[str, Any]) -> list[ScheduledTarget]:
+    name: str = rule["Name"]
+    if not RULE_NAME.fullmatch(name):
+        raise InvalidRuleError(
+            f"rule name {name!r} ({len(name)} characters) is not valid: EventBridge takes at most 64 "
+            "characters from [.-_A-Za-z0-9]"
+        )
+    schedule = rule.get("ScheduleExpression")
+    if not schedule or not schedule.startswith("rate("):
+        return []
+    interval = rate_seconds(schedule)  # validated even when disabled: PutRule would have refused it
+    if rule.get("State") != "ENABLED":
+        return []
+    return [
+        ScheduledTarget(
+            rule_name=name,
+            rule_arn=rule["Arn"],
+            schedule=schedule,
+            interval_seconds=interval,
+            target_arn=target["Arn"],
+            input=_input(target, rule["Arn"]),
+        )
+        for target in _targets(events_client, name)
+        if _LAMBDA_ARN.fullmatch(target["Arn"])
+    ]
 
 
 def lambda_permissions(lambda_client: Any, function_name: str) -> list[dict[str, Any]]:
@@ -120,7 +132,10 @@ def _targets(events_client: Any, rule_name: str) -> list[dict[str, Any]]:
     targets: list[dict[str, Any]] = []
     request: dict[str, Any] = {"Rule": rule_name}
     while True:
-        page = events_client.list_targets_by_rule(**request)
+        try:
+            page = events_client.list_targets_by_rule(**request)
+        except events_client.exceptions.ResourceNotFoundException:
+            return targets  # deleted since it was listed (its poll has just ended)
         targets.extend(page.get("Targets", []))
         if not page.get("NextToken"):
             return targets

@@ -8,6 +8,7 @@ template environment; crhelper's EventBridge polling rules are fired on their sc
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections import Counter
@@ -18,9 +19,10 @@ from typing import Any
 
 from ..cfn_response import ResponseServer
 from ..lambda_runtime import FunctionConfig, invoke
-from ..schedules import scheduled_targets
+from ..schedules import ScheduledTarget, scheduled_targets, targets_of_rule
 
 LAMBDA_RETRIES = 2
+_COUNTING = threading.Lock()  # runners of concurrent operations share one counter
 DEFAULT_SERVICE_TIMEOUT = 3600.0
 
 
@@ -105,6 +107,7 @@ class CustomResourceRunner:
         timeout = float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
         deadline = time.monotonic() + timeout
         self._invoke(function, event)
+        rules: set[str] = set()  # this request's polling rules, once found
         while not self._answered(request_id):
             if time.monotonic() > deadline:
                 raise CustomResourceFailed(
@@ -112,11 +115,8 @@ class CustomResourceRunner:
                     f"ServiceTimeout of {int(timeout)} seconds",
                     physical_id,
                 )
-            mine = [
-                t
-                for t in scheduled_targets(self.events_client)
-                if t.target_arn == function.arn and t.input.get("RequestId") == request_id
-            ]
+            mine = self._polls(function, request_id, rules)
+            rules = {t.rule_name for t in mine} or rules
             for target in mine:  # EventBridge fires the rule once per interval (sped up by time_scale)
                 time.sleep(target.interval_seconds / self.time_scale)
                 self.progress(logical_id)
@@ -129,13 +129,22 @@ class CustomResourceRunner:
             raise CustomResourceFailed(str(body.get("Reason", "")), body.get("PhysicalResourceId"))
         return Answer(str(body["PhysicalResourceId"]), dict(body.get("Data", {})))
 
+    def _polls(self, function: ProviderFunction, request_id: str, known: set[str]) -> list[ScheduledTarget]:
+        """The scheduled targets polling this request: read from its known rules (two calls each),
+        else found among all rules."""
+        targets = [t for name in sorted(known) for t in targets_of_rule(self.events_client, name)]
+        if not targets:
+            targets = scheduled_targets(self.events_client)
+        return [t for t in targets if t.target_arn == function.arn and t.input.get("RequestId") == request_id]
+
     def _answered(self, request_id: str) -> bool:
         return any(not r.failed for r in self.responses.responses(request_id))
 
     def _invoke(self, function: ProviderFunction, event: Mapping[str, Any]) -> None:
         kind = "Poll" if event.get("CrHelperPoll") else str(event.get("RequestType"))
         for _ in range(1 + LAMBDA_RETRIES):
-            self.counts[kind] += 1
+            with _COUNTING:
+                self.counts[kind] += 1
             if invoke(function.config, event, base_env=self.base_env).error is None:
                 return
 

@@ -1,15 +1,17 @@
 """Deploy, update and destroy a synthesized stack in the local cloud, in CloudFormation's order.
 
-Resources are created in dependency order and deleted in reverse; ordinary types go to moto and the
-Rekognition emulator through ``provisioners``; custom resources run their provider Lambda from
-``cdk.out`` through CloudFormation's protocol. A failure rolls back the way CloudFormation does, and
-every step is printed as a CloudFormation-style event.
+Resources are created concurrently, each once what it depends on is complete, and deleted in reverse
+(``concurrency``); ordinary types go to moto and the Rekognition emulator through ``provisioners``;
+custom resources run their provider Lambda from ``cdk.out`` through CloudFormation's protocol. A
+failure rolls back the way CloudFormation does, and every step is printed as a CloudFormation-style
+event, one line each, in the order they happen.
 """
 
 from __future__ import annotations
 
 import io
 import sys
+import threading
 import time
 import zipfile
 from collections import Counter
@@ -23,12 +25,14 @@ from ..assembly import StackArtifact, code_asset_dir
 from ..cfn_response import ResponseServer
 from ..server import LocalCloud
 from .builtins import BUILTINS
+from .concurrency import DEFAULT_WORKERS, reverse, run_graph
 from .custom_resources import CustomResourceFailed, CustomResourceRunner, ProviderFunction, function_config
-from .intrinsics import Pseudo, Resolver, TemplateError, dependency_order
+from .intrinsics import Pseudo, Resolver, TemplateError, dependencies, dependency_order
 from .provisioners import Provisioned, ProvisionError, provisioner_for
 
 CUSTOM = "AWS::CloudFormation::CustomResource"
 BOOTSTRAP_PARAMETERS = {"BootstrapVersion": "6"}  # the local cloud stands in for a bootstrapped account
+Journal = list[tuple[str, "Resource | None", "Resource"]]  # (kind, before, after) in completion order
 
 
 class DeployFailed(Exception):
@@ -73,14 +77,19 @@ class Printer:
 
     def __init__(self, out: TextIO = sys.stdout) -> None:
         self.out = out
+        self._lock = threading.Lock()  # concurrent operations: whole lines, in the order they happen
 
     def event(self, stack: str, logical_id: str, resource_type: str, status: str, reason: str = "") -> None:
-        stamp = datetime.now().strftime("%H:%M:%S")
-        line = f"{stamp} | {status:<36} | {resource_type:<36} | {logical_id}"
-        print(line + (f" {reason}" if reason else ""), file=self.out, flush=True)
+        line = f"{status:<36} | {resource_type:<36} | {logical_id}"
+        self._print(line + (f" {reason}" if reason else ""))
 
     def note(self, text: str) -> None:
-        print(f"{datetime.now().strftime('%H:%M:%S')} |   {text}", file=self.out, flush=True)
+        self._print(f"  {text}")
+
+    def _print(self, text: str) -> None:
+        with self._lock:
+            self.out.write(f"{datetime.now().strftime('%H:%M:%S')} | {text}\n")
+            self.out.flush()
 
 
 class _Context:
@@ -116,6 +125,7 @@ class Engine:
         time_scale: float = 60.0,
         region: str = "us-east-1",
         show_progress: bool = True,
+        workers: int = DEFAULT_WORKERS,
     ) -> None:
         self.cloud = cloud
         self.responses = responses
@@ -124,7 +134,9 @@ class Engine:
         self.time_scale = time_scale
         self.region = region
         self.show_progress = show_progress
+        self.workers = workers
         self.account = cloud.service.account
+        self._lock = threading.RLock()  # deployments and journals, shared by concurrent operations
         self._in_flight: dict[str, Mapping[str, Any]] = {}
         self.invocations: Counter[str] = Counter()  # provider invocations by kind (Create, Poll, ...)
 
@@ -143,19 +155,23 @@ class Engine:
         if failed_rules:
             self._stack_event(stack, f"{verb}_FAILED", "; ".join(failed_rules))
             raise DeployFailed("; ".join(failed_rules), previous)
-        journal: list[tuple[str, Resource | None, Resource]] = []  # (kind, before, after)
-        try:
-            for logical_id in dependency_order(stack.template):
-                self._apply(stack, deployment, previous, logical_id, journal)
-        except DeployFailed as failure:
+        journal: Journal = []
+        failure = run_graph(
+            dependency_order(stack.template),
+            dependencies(stack.template),
+            lambda logical_id: self._apply(stack, deployment, previous, logical_id, journal),
+            workers=self.workers,
+        )
+        if failure is not None:
+            if not isinstance(failure, DeployFailed):
+                raise failure
             failure.remaining = self._roll_back(stack, deployment, previous, journal, verb)
             raise failure
         if previous:
             self._stack_event(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
             replaced = [before for kind, before, _ in journal if kind == "replaced" and before is not None]
             removed = [r for lid, r in previous.resources.items() if lid not in deployment.resources]
-            for resource in [*reversed(replaced), *self._reverse(previous, removed)]:
-                self._delete(stack, resource, deployment, previous)
+            self._delete_all(stack, previous.template, [*replaced, *removed], (deployment, previous))
         deployment.outputs = {
             name: self._resolver(stack, deployment).resolve(output["Value"])
             for name, output in stack.template.get("Outputs", {}).items()
@@ -168,17 +184,41 @@ class Engine:
         """Delete in reverse dependency order; a failure leaves the undeleted resources in ``deployment``."""
         stack = deployment.artifact()
         self._stack_event(stack, "DELETE_IN_PROGRESS")
-        for resource in self._reverse(deployment, list(deployment.resources.values())):
-            try:
-                self._delete(stack, resource, deployment)
-            except DeployFailed as failure:
-                deployment.status = "DELETE_FAILED"
-                self._stack_event(stack, deployment.status, str(failure))
-                failure.remaining = deployment
-                raise
-            del deployment.resources[resource.logical_id]
+        try:
+            resources = list(deployment.resources.values())
+            self._delete_all(stack, deployment.template, resources, (deployment,), record=deployment)
+        except DeployFailed as failure:
+            deployment.status = "DELETE_FAILED"
+            self._stack_event(stack, deployment.status, str(failure))
+            failure.remaining = deployment
+            raise
         deployment.status = "DELETE_COMPLETE"
         self._stack_event(stack, deployment.status)
+
+    def _delete_all(
+        self,
+        stack: StackArtifact,
+        template: dict[str, Any],
+        resources: list[Resource],
+        code: tuple[Deployment, ...],
+        *,
+        record: Deployment | None = None,
+    ) -> None:
+        """Delete ``resources`` of ``template`` concurrently, each after those that depend on it; each one
+        deleted leaves ``record`` at once, so a failure leaves there exactly what is still there."""
+        by_id = {r.logical_id: r for r in resources}
+
+        def delete(logical_id: str) -> None:
+            self._delete(stack, by_id[logical_id], *code)
+            if record is not None:
+                with self._lock:
+                    del record.resources[logical_id]
+
+        order = [lid for lid in reversed(dependency_order(template)) if lid in by_id]
+        order += [lid for lid in by_id if lid not in order]
+        failure = run_graph(order, reverse(dependencies(template)), delete, workers=self.workers)
+        if failure is not None:
+            raise failure
 
     # -- steps --------------------------------------------------------------------------------------
 
@@ -188,7 +228,7 @@ class Engine:
         deployment: Deployment,
         previous: Deployment | None,
         logical_id: str,
-        journal: list[tuple[str, Resource | None, Resource]],
+        journal: Journal,
     ) -> None:
         definition = stack.template["Resources"][logical_id]
         resolver = self._resolver(stack, deployment)
@@ -203,7 +243,8 @@ class Engine:
             raise DeployFailed(f"{logical_id}: {error}") from error
         policy = str(definition.get("DeletionPolicy", "Delete"))
         if before is not None and before.type == resource_type and before.properties == properties:
-            deployment.resources[logical_id] = before
+            with self._lock:
+                deployment.resources[logical_id] = before
             return
         verb = "UPDATE" if before is not None else "CREATE"
         self._resource_event(stack, logical_id, resource_type, f"{verb}_IN_PROGRESS")
@@ -211,16 +252,18 @@ class Engine:
             after, kind = self._provision(stack, deployment, logical_id, resource_type, properties, before)
         except (ProvisionError, CustomResourceFailed, TemplateError) as error:
             physical = getattr(error, "physical_id", None)
-            if verb == "CREATE" and physical:  # CloudFormation deletes what a failed create reported
-                failed = Resource(logical_id, resource_type, str(physical), {}, properties, policy)
-                journal.append(("created", None, failed))
-            elif before is not None and self._is_custom(resource_type):
-                journal.append(("failed-update", before, before))
+            with self._lock:
+                if verb == "CREATE" and physical:  # CloudFormation deletes what a failed create reported
+                    failed = Resource(logical_id, resource_type, str(physical), {}, properties, policy)
+                    journal.append(("created", None, failed))
+                elif before is not None and self._is_custom(resource_type):
+                    journal.append(("failed-update", before, before))
             self._resource_event(stack, logical_id, resource_type, f"{verb}_FAILED", str(error))
             raise DeployFailed(f"{logical_id}: {error}") from error
         after.deletion_policy = policy
-        deployment.resources[logical_id] = after
-        journal.append((kind, before, after))
+        with self._lock:
+            deployment.resources[logical_id] = after
+            journal.append((kind, before, after))
         self._resource_event(stack, logical_id, resource_type, f"{verb}_COMPLETE")
 
     def _provision(
@@ -316,22 +359,33 @@ class Engine:
         """
         prefix = "ROLLBACK" if verb == "CREATE" else "UPDATE_ROLLBACK"
         self._stack_event(stack, f"{prefix}_IN_PROGRESS")
-        if previous is not None:
-            for logical_id, resource in previous.resources.items():
-                deployment.resources.setdefault(logical_id, resource)
+        with self._lock:
+            if previous is not None:
+                for logical_id, resource in previous.resources.items():
+                    deployment.resources.setdefault(logical_id, resource)
+            entries = {after.logical_id: (kind, before, after) for kind, before, after in journal}
         code = (deployment, previous) if previous is not None else (deployment,)
-        try:
-            for kind, before, after in reversed(journal):
-                if kind == "created":
-                    deployment.resources[after.logical_id] = after
-                    self._delete(stack, after, *code)
-                    del deployment.resources[after.logical_id]
-                elif before is not None:
-                    self._restore(stack, before, after, kind, code)
-                    deployment.resources[before.logical_id] = before
-        except DeployFailed as error:
+
+        def undo(logical_id: str) -> None:
+            kind, before, after = entries[logical_id]
+            if kind == "created":
+                with self._lock:
+                    deployment.resources[logical_id] = after
+                self._delete(stack, after, *code)
+                with self._lock:
+                    del deployment.resources[logical_id]
+            elif before is not None:
+                self._restore(stack, before, after, kind, code)
+                with self._lock:
+                    deployment.resources[logical_id] = before
+
+        order = [after.logical_id for _, _, after in reversed(journal)]
+        failure = run_graph(order, reverse(dependencies(stack.template)), undo, workers=self.workers)
+        if failure is not None:
+            if not isinstance(failure, DeployFailed):
+                raise failure
             deployment.status = f"{prefix}_FAILED"
-            self._stack_event(stack, deployment.status, str(error))
+            self._stack_event(stack, deployment.status, str(failure))
             return deployment
         self._stack_event(stack, f"{prefix}_COMPLETE")
         if previous is None:
@@ -445,18 +499,15 @@ class Engine:
             stack_name=stack.stack_name,
             stack_id=deployment.stack_id,
         )
+        with self._lock:
+            resources = dict(deployment.resources)
         return Resolver(
             stack.template,
             pseudo=pseudo,
             parameters=BOOTSTRAP_PARAMETERS,
-            physical_ids={lid: r.physical_id for lid, r in deployment.resources.items()},
-            attributes={lid: r.attributes for lid, r in deployment.resources.items()},
+            physical_ids={lid: r.physical_id for lid, r in resources.items()},
+            attributes={lid: r.attributes for lid, r in resources.items()},
         )
-
-    @staticmethod
-    def _reverse(deployment: Deployment, resources: list[Resource]) -> list[Resource]:
-        order = {lid: index for index, lid in enumerate(dependency_order(deployment.template))}
-        return sorted(resources, key=lambda r: order.get(r.logical_id, -1), reverse=True)
 
     def _stack_id(self, stack_name: str) -> str:
         suffix = f"{int(time.time() * 1000):x}"

@@ -161,11 +161,8 @@ def _depends_on(logical_id: str, resource: Mapping[str, Any]) -> list[str]:
     return names
 
 
-def dependency_order(template: Mapping[str, Any]) -> list[str]:
-    """Resource logical ids in an order that creates every resource after what it refers to or DependsOn.
-
-    Ties keep template order, so the same template always deploys the same way.
-    """
+def dependencies(template: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Each resource's logical id -> the resources it refers to or DependsOn (checked to exist)."""
     resources: Mapping[str, Any] = template.get("Resources", {})
     parameters = set(template.get("Parameters", {}))
     needs: dict[str, set[str]] = {}
@@ -185,10 +182,18 @@ def dependency_order(template: Mapping[str, Any]) -> list[str]:
                 "which is not a resource, parameter or pseudo parameter"
             )
         needs[logical_id] = referenced | set(_depends_on(logical_id, resource))
+    return needs
 
+
+def dependency_order(template: Mapping[str, Any]) -> list[str]:
+    """Resource logical ids in an order that creates every resource after what it refers to or DependsOn.
+
+    Ties keep template order, so the same template always deploys the same way.
+    """
+    needs = dependencies(template)
     order: list[str] = []
     placed: set[str] = set()
-    pending = list(resources)
+    pending = list(needs)
     while pending:
         ready = next((name for name in pending if needs[name] <= placed), None)
         if ready is None:

@@ -11,6 +11,7 @@ from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 
 from localcloud.deploy.engine import DeployFailed, Engine
+from localcloud.deploy.intrinsics import dependencies
 from localcloud.server import LocalCloud
 from rekognition_custom_labels import ProjectVersion, TestingData, TrainingData
 
@@ -131,7 +132,7 @@ def test_a_stack_of_ten_versions(engine: Engine, cloud: LocalCloud, synth: Synth
             )
 
     stack = synth(ten)
-    # WHEN deployed (the emulator allows two trainings at a time: the provider copes through retries)
+    # WHEN deployed (the emulator allows two trainings at a time: the others wait for a slot)
     deployment = engine.deploy(stack)
     # THEN ten trained versions; WHEN destroyed THEN none left
     assert len(versions(cloud)) == 10
@@ -163,3 +164,109 @@ def test_a_failed_destroy_keeps_what_is_left_and_can_be_retried(
     assert versions(cloud) == [] and remaining.resources == {}
     assert cloud.client("lambda").list_functions()["Functions"] == []
     assert cloud.client("events").list_rules()["Rules"] == []
+
+
+def four_versions_in_two_projects(app: cdk.App) -> None:
+    stack = cdk.Stack(app, "Four")
+    data = s3.Bucket.from_bucket_name(stack, "Data", DATASET_BUCKET)
+    for project_index in range(2):
+        project = rekognition.CfnProject(
+            stack, f"Project{project_index}", project_name=f"four-{project_index}"
+        )
+        for index in range(2):
+            ProjectVersion(
+                stack,
+                f"P{project_index}Model{index}",
+                project=project,
+                training_data=TrainingData.from_manifest(data, "manifests/train.manifest"),
+                testing_data=TestingData.from_manifest(data, "manifests/test.manifest"),
+            )
+
+
+def event_lines(events: io.StringIO) -> list[tuple[str, str, str]]:
+    """(status, type, logical id) of each resource or stack event, in the order printed."""
+    lines = []
+    for line in events.getvalue().splitlines():
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) >= 4:
+            lines.append((parts[1], parts[2], parts[3].split(" ")[0]))
+    return lines
+
+
+def spans(lines: list[tuple[str, str, str]], resource_type: str, verb: str) -> dict[str, tuple[int, int]]:
+    """Each resource's (IN_PROGRESS, COMPLETE) positions in the event stream."""
+    found: dict[str, list[int]] = {}
+    for position, (status, kind, logical_id) in enumerate(lines):
+        if kind == resource_type and status in (f"{verb}_IN_PROGRESS", f"{verb}_COMPLETE"):
+            found.setdefault(logical_id, []).append(position)
+    return {logical_id: (marks[0], marks[-1]) for logical_id, marks in found.items()}
+
+
+def test_independent_versions_are_created_concurrently_under_the_training_quota(
+    engine: Engine, cloud: LocalCloud, synth: Synth, events: io.StringIO
+) -> None:
+    # GIVEN four versions in two projects: more than the account's two training slots
+    stack = synth(four_versions_in_two_projects)
+    cloud.service.calls.clear()
+    # WHEN deployed
+    deployment = engine.deploy(stack)
+    # THEN the stack is complete with four trained versions
+    assert deployment.status == "CREATE_COMPLETE"
+    assert len(versions(cloud)) == 4 and all(v["Status"] == "TRAINING_COMPLETED" for v in versions(cloud))
+    # AND the versions' creations overlapped in time (each started before another had completed)
+    lines = event_lines(events)
+    created = spans(lines, "Custom::RekognitionProjectVersion", "CREATE")
+    assert len(created) == 4
+    overlapping = [
+        (a, b)
+        for a in created
+        for b in created
+        if a < b and created[a][0] < created[b][1] and created[b][0] < created[a][1]
+    ]
+    assert overlapping, created
+    # AND the quota was met and waited out: some CreateProjectVersion calls were refused, none failed it
+    assert cloud.service.calls.count("CreateProjectVersion", "LimitExceededException") >= 1
+    # AND every resource started only after each resource it depends on had completed
+    started = {lid: pos for pos, (status, _, lid) in enumerate(lines) if status == "CREATE_IN_PROGRESS"}
+    completed = {lid: pos for pos, (status, _, lid) in enumerate(lines) if status == "CREATE_COMPLETE"}
+    for logical_id, needed in dependencies(stack.template).items():
+        for other in needed:
+            assert completed[other] < started[logical_id], (other, logical_id)
+    # WHEN destroyed THEN everything is gone, and each resource was deleted after those depending on it
+    engine.destroy(deployment)
+    assert versions(cloud) == []
+    assert cloud.client("events").list_rules()["Rules"] == []
+    assert cloud.client("lambda").list_functions()["Functions"] == []
+    lines = event_lines(events)
+    deleting = {lid: pos for pos, (status, _, lid) in enumerate(lines) if status == "DELETE_IN_PROGRESS"}
+    deleted = {lid: pos for pos, (status, _, lid) in enumerate(lines) if status == "DELETE_COMPLETE"}
+    for logical_id, needed in dependencies(stack.template).items():
+        for other in needed:
+            assert deleted[logical_id] < deleting[other], (logical_id, other)
+
+
+def test_a_failure_among_concurrent_creates_rolls_everything_back(
+    engine: Engine, cloud: LocalCloud, synth: Synth, events: io.StringIO
+) -> None:
+    # GIVEN four versions, one of which the service will fail to train
+    stack = synth(four_versions_in_two_projects)
+    names = sorted(
+        r["Properties"]["VersionName"]
+        for r in stack.resources.values()
+        if r["Type"] == "Custom::RekognitionProjectVersion"
+    )
+    cloud.service.faults.fail_training(names[1], "The manifest file has too few labels.")
+    # WHEN deployed
+    with pytest.raises(DeployFailed, match="too few labels"):
+        engine.deploy(stack)
+    # THEN the stack rolled back after the operations in flight finished, and nothing is left
+    text = events.getvalue()
+    assert text.index("ROLLBACK_IN_PROGRESS") < text.index("ROLLBACK_COMPLETE")
+    assert versions(cloud) == []
+    assert [
+        p
+        for p in cloud.client("rekognition").describe_projects()["ProjectDescriptions"]
+        if p["Status"] != "DELETING"
+    ] == []
+    assert cloud.client("events").list_rules()["Rules"] == []
+    assert cloud.client("lambda").list_functions()["Functions"] == []
