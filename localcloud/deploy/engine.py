@@ -489,8 +489,10 @@ class Engine:
             )["ProjectVersionDescriptions"]
         except Exception:  # progress is informative only
             return
-        status = versions[0]["Status"] if versions else "gone"
-        self.printer.note(f"{logical_id}: model version {name} is {status}")
+        if versions:
+            self.printer.note(f"{logical_id}: model version {name} is {versions[0]['Status']}")
+        else:  # a Create still waiting for a training slot, or a Delete that is done
+            self.printer.note(f"{logical_id}: no model version {name} (not yet, or no more)")
 
     def _resolver(self, stack: StackArtifact, deployment: Deployment) -> Resolver:
         pseudo = Pseudo(

@@ -38,6 +38,7 @@ class Faults:
     """What should go wrong next. Thread-safe; shared by every request of one emulator."""
 
     _planned: dict[str, deque[_Planned]] = field(default_factory=dict)
+    _lost: dict[str, deque[_Planned]] = field(default_factory=dict)
     _training_failures: dict[str, str] = field(default_factory=dict)
     _start_failures: dict[str, str] = field(default_factory=dict)
     _tps_limit: int | None = None
@@ -51,6 +52,29 @@ class Faults:
         planned = _Planned(code, message or f"Injected {code} for {operation}", count)
         with self._lock:
             self._planned.setdefault(operation, deque()).append(planned)
+
+    def lose_next_answers(self, operation: str, code: str = "InternalServerError", *, count: int = 1) -> None:
+        """Carry out the next ``count`` calls of ``operation``, then answer the error ``code`` instead of
+        their result: the caller cannot tell whether the call took effect."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        with self._lock:
+            self._lost.setdefault(operation, deque()).append(_Planned(code, f"Injected {code}", count))
+
+    def after_call(self, operation: str) -> None:
+        """Raise the error planned to replace this call's answer, if any."""
+        with self._lock:
+            self._take(self._lost, operation)
+
+    @staticmethod
+    def _take(plans: dict[str, deque[_Planned]], operation: str) -> None:
+        queue = plans.get(operation)
+        if queue:
+            planned = queue[0]
+            planned.remaining -= 1
+            if planned.remaining == 0:
+                queue.popleft()
+            raise ServiceError(planned.code, planned.message)
 
     def fail_training(self, version_name: str, message: str) -> None:
         """The next training of a version with this name ends in TRAINING_FAILED with ``message``."""
@@ -71,6 +95,7 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._planned.clear()
+            self._lost.clear()
             self._training_failures.clear()
             self._start_failures.clear()
             self._tps_limit = None
@@ -79,13 +104,7 @@ class Faults:
     def before_call(self, operation: str, now: float) -> None:
         """Raise the planned error or the quota error for this call, if any."""
         with self._lock:
-            queue = self._planned.get(operation)
-            if queue:
-                planned = queue[0]
-                planned.remaining -= 1
-                if planned.remaining == 0:
-                    queue.popleft()
-                raise ServiceError(planned.code, planned.message)
+            self._take(self._planned, operation)
             if self._tps_limit is not None and operation in CONTROL_PLANE:
                 while self._calls and self._calls[0] <= now - 1.0:
                     self._calls.popleft()

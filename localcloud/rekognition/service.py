@@ -146,6 +146,7 @@ class CustomLabelsService:
             with self._lock:
                 self.advance(now)
                 answer = handler(region, params)
+            self.faults.after_call(operation)
         except ServiceError as error:
             self.calls.record(operation, error.code)
             raise

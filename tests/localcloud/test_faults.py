@@ -177,6 +177,19 @@ def test_a_plan_needs_at_least_one_call(shared: Shared) -> None:
         shared.faults.fail_next("DescribeProjects", "ThrottlingException", count=0)
 
 
+def test_a_lost_answer_is_an_error_after_the_call_took_effect(shared: Shared) -> None:
+    # GIVEN the next CreateProject's answer will be lost
+    shared.faults.lose_next_answers("CreateProject")
+    name = shared.new_name()
+    # WHEN it is called THEN the caller sees a 500, yet the project exists; the next call is answered
+    assert error_of(shared.once.create_project, ProjectName=name)["Error"]["Code"] == "InternalServerError"
+    names = [p["ProjectArn"] for p in shared.once.describe_projects()["ProjectDescriptions"]]
+    assert any(f":project/{name}/" in arn for arn in names)
+    assert shared.once.create_project(ProjectName=shared.new_name())["ProjectArn"]
+    # AND the call log records it as answered with that error
+    assert shared.cloud.service.calls.calls(["CreateProject"])[-2].error == "InternalServerError"
+
+
 @pytest.mark.parametrize(("code", "http_status"), PLANNED)
 def test_botocore_retries_a_single_transient_error_transparently(
     shared: Shared, code: str, http_status: int

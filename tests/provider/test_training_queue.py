@@ -6,7 +6,10 @@ than botocore's retries of one call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from localcloud.rekognition.clock import ManualClock
 from localcloud.server import LocalCloud
@@ -22,10 +25,11 @@ def hold_both_training_slots(cloud: LocalCloud, properties: dict[str, Any]) -> l
     rekognition = cloud.client("rekognition")
     project = rekognition.create_project(ProjectName="colleague")["ProjectArn"]
     request = {k: properties[k] for k in ("OutputConfig", "TrainingData", "TestingData")}
-    return [
-        rekognition.create_project_version(ProjectArn=project, VersionName=name, **request)["ProjectVersionArn"]
+    created = [
+        rekognition.create_project_version(ProjectArn=project, VersionName=name, **request)
         for name in ("theirs-1", "theirs-2")
     ]
+    return [str(c["ProjectVersionArn"]) for c in created]
 
 
 def test_a_create_without_a_slot_waits_and_succeeds_once_one_frees(
@@ -63,7 +67,7 @@ def test_a_create_that_never_gets_a_slot_fails_at_its_deadline_and_leaves_nothin
     outcome = cfn.send(cfn.event("Create", "Classifier", timed))
     # THEN FAILED with a Reason that says how long it waited and why, before CloudFormation gives up
     assert outcome.status == "FAILED"
-    assert outcome.reason.startswith("No training slot for model version Classifier-0123456789ab after waiting")
+    assert outcome.reason.startswith("No training slot for model version Classifier-0123456789ab after")
     assert "at most 2 model versions at once per account" in outcome.reason
     assert "LimitExceededException" in outcome.reason
     assert "1 model version of this stack was waiting" in outcome.reason
@@ -97,24 +101,6 @@ def test_several_waiting_versions_are_counted_in_the_reason(
     assert cfn.leftovers()["rules"] == [] and cfn.leftovers()["permissions"] == []
 
 
-def test_a_retried_first_invocation_after_the_slot_freed_still_makes_one_version(
-    cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any]
-) -> None:
-    # GIVEN a Create that found no slot and is waiting
-    hold_both_training_slots(cloud, properties)
-    event = cfn.event("Create", "Classifier", properties)
-    cfn.invoke(event)
-    # WHEN the slots free and Lambda delivers the same first invocation again (a retry), racing the poll
-    clock.advance(DURATIONS.training)
-    cfn.invoke(event)
-    outcome = cfn.send(event, delivered=True)
-    # THEN exactly one version exists and the one answer is SUCCESS with it
-    assert outcome.status == "SUCCESS", outcome.reason
-    (ours,) = cfn.versions(properties["ProjectArn"])
-    assert outcome.physical_id == ours["ProjectVersionArn"]
-    assert cfn.leftovers()["rules"] == [] and cfn.leftovers()["permissions"] == []
-
-
 def test_a_replacing_update_without_a_slot_waits_too(
     cfn: CloudFormation, cloud: LocalCloud, properties: dict[str, Any]
 ) -> None:
@@ -123,10 +109,44 @@ def test_a_replacing_update_without_a_slot_waits_too(
     hold_both_training_slots(cloud, properties)
     # WHEN an update needs a new version (new name and description)
     new = {**properties, "VersionName": "Classifier-ba9876543210", "VersionDescription": "Retrained"}
-    update = cfn.event("Update", "Classifier", new, physical_id=created.physical_id, old_properties=properties)
+    update = cfn.event(
+        "Update", "Classifier", new, physical_id=created.physical_id, old_properties=properties
+    )
     outcome = cfn.send(update)
     # THEN it waited for a slot and answered with the new version's ARN (a replacement)
     assert outcome.status == "SUCCESS", outcome.reason
     assert outcome.physical_id != created.physical_id and "Classifier-ba9876543210" in outcome.physical_id
     assert cloud.service.calls.count(CREATE, "LimitExceededException") >= 1
+    assert cfn.leftovers()["rules"] == [] and cfn.leftovers()["permissions"] == []
+
+
+def lambda_retries_the_first_invocation(cfn: CloudFormation, event: dict[str, Any]) -> None:
+    cfn.invoke(event)  # the same event again, racing the poll
+
+
+def the_next_create_answer_is_lost(cfn: CloudFormation, event: dict[str, Any]) -> None:
+    cfn.cloud.service.faults.lose_next_answers(CREATE)  # the service trains; the handler sees a 500
+
+
+@pytest.mark.parametrize("disturbance", [lambda_retries_the_first_invocation, the_next_create_answer_is_lost])
+def test_a_waiting_create_ends_with_one_version_whatever_happens_when_the_slot_frees(
+    cfn: CloudFormation,
+    cloud: LocalCloud,
+    clock: ManualClock,
+    properties: dict[str, Any],
+    disturbance: Callable[[CloudFormation, dict[str, Any]], None],
+) -> None:
+    # GIVEN a Create waiting for a slot
+    hold_both_training_slots(cloud, properties)
+    event = cfn.event("Create", "Classifier", properties)
+    cfn.invoke(event)
+    # WHEN the slots free and a second CreateProjectVersion is under way, or the answer of the one that
+    # took the slot is lost
+    clock.advance(DURATIONS.training)
+    disturbance(cfn, event)
+    outcome = cfn.send(event, delivered=True)
+    # THEN the handler adopted the version its request made: exactly one, SUCCESS with its ARN
+    assert outcome.status == "SUCCESS", outcome.reason
+    (ours,) = cfn.versions(properties["ProjectArn"])
+    assert outcome.physical_id == ours["ProjectVersionArn"]
     assert cfn.leftovers()["rules"] == [] and cfn.leftovers()["permissions"] == []
