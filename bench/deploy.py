@@ -1,18 +1,24 @@
-"""How a local deployment grows with the number of model versions in one stack.
+"""How a local deployment of N model versions compares with what the account's training quota allows.
 
-For 1, 10 and 50 versions: deploy wall time minus the emulator's training time (the deployment's own
-overhead, sequential as the driver creates resources one by one), Rekognition calls per poll (the
-handler's; the Create invocation itself makes CreateProjectVersion plus one Describe), and provider
-Lambda invocations per version.
+Each version trains for ``TRAINING_SECONDS`` on a clock ``TIME_SCALE`` times faster than real time (30 s
+here stand for a 30-minute training, the shortest the service takes, and a 1-minute poll fires every
+second). The account trains at most 2 versions at once, so N versions need at least ceil(N/2) training
+rounds plus one poll to notice the last one finished: the lower bound. The engine creates independent
+resources concurrently, as CloudFormation does; versions without a slot wait, one CreateProjectVersion
+per poll. The emulator enforces the 5-calls-per-second control-plane quota, scaled with the clock.
+
+Printed per N: deploy wall time, the lower bound, their ratio, Rekognition calls per handler invocation
+(first invocation or poll), the peak control-plane request rate (in any one wall-clock second, and per
+real second on the unscaled clock), and ThrottlingException answers.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +29,19 @@ from aws_cdk import aws_s3 as s3
 from localcloud.assembly import read_assembly
 from localcloud.cfn_response import ResponseServer, make_test_certificate
 from localcloud.deploy.engine import Engine, Printer
+from localcloud.rekognition.calls import peak_rate
+from localcloud.rekognition.faults import CONTROL_PLANE
 from localcloud.rekognition.service import Durations
 from localcloud.sample_data import shapes_dataset
 from localcloud.server import LocalCloud
 from rekognition_custom_labels import ProjectVersion, TestingData, TrainingData
 
-TRAINING_SECONDS = 2.0
-SIZES = (1, 10, 50)
+TIME_SCALE = 60.0
+TRAINING_SECONDS = 30.0  # a 30-minute training on the scaled clock
+POLL_SECONDS = 60.0 / TIME_SCALE
+CONTROL_PLANE_TPS = 5
+SIZES = (1, 4, 10, 50)
+HANDLER_OPERATIONS = ("CreateProjectVersion", "DescribeProjectVersions", "ListTagsForResource", "TagResource")
 
 
 def synth(outdir: Path, versions: int) -> Any:
@@ -52,43 +64,45 @@ def synth(outdir: Path, versions: int) -> Any:
     return artifact
 
 
+def lower_bound(versions: int) -> float:
+    return math.ceil(versions / 2) * TRAINING_SECONDS + POLL_SECONDS
+
+
 def measure(versions: int, work: Path) -> dict[str, float]:
     stack = synth(work / f"out{versions}", versions)
-    durations = Durations(training=TRAINING_SECONDS, starting=0.5, stopping=0.5, deleting=0.5)
+    durations = Durations(training=TRAINING_SECONDS, starting=1, stopping=1, deleting=1)
     certificate = make_test_certificate(work / f"tls{versions}")
-    calls: Counter[str] = Counter()
     with LocalCloud(durations=durations) as cloud, ResponseServer(certificate) as responses:
         cloud.client("s3").create_bucket(Bucket="bench-dataset")
         for key, body in shapes_dataset(bucket="bench-dataset", images_per_label=4).items():
             cloud.client("s3").put_object(Bucket="bench-dataset", Key=key, Body=body)
-        handle = cloud.service.handle
-
-        def counting_handle(operation: str, params: dict[str, Any], **kwargs: Any) -> Any:
-            calls[operation] += 1
-            return handle(operation, params, **kwargs)
-
-        cloud.service.handle = counting_handle  # type: ignore[method-assign]
+        cloud.service.faults.limit_tps(int(CONTROL_PLANE_TPS * TIME_SCALE))  # the quota, on this clock
+        cloud.service.calls.clear()
         engine = Engine(
             cloud,
             responses,
             cert_file=certificate.cert_file,
             printer=Printer(io.StringIO()),
+            time_scale=TIME_SCALE,
             show_progress=False,
         )
         started = time.monotonic()
         engine.deploy(stack)
         wall = time.monotonic() - started
-    invocations = engine.invocations
-    polls = invocations["Poll"]
-    describes = calls["DescribeProjectVersions"] - versions  # one per Create invocation, then one a poll
+        calls = cloud.service.calls.calls()
+    control_plane = [c for c in calls if c.operation in CONTROL_PLANE]
+    handler_calls = sum(1 for c in calls if c.operation in HANDLER_OPERATIONS)
+    invocations = sum(engine.invocations.values())
+    peak = peak_rate(control_plane)
     return {
         "versions": versions,
         "wall_s": wall,
-        "overhead_s": wall - versions * TRAINING_SECONDS,
-        "overhead_per_version_s": (wall - versions * TRAINING_SECONDS) / versions,
-        "rekognition_calls_per_poll": describes / polls if polls else 0.0,
-        "invocations_per_version": sum(invocations.values()) / versions,
-        "polls_per_version": polls / versions,
+        "bound_s": lower_bound(versions),
+        "ratio": wall / lower_bound(versions),
+        "calls_per_invocation": handler_calls / invocations if invocations else 0.0,
+        "peak_per_s": peak,
+        "peak_per_real_s": peak / TIME_SCALE,
+        "throttled": sum(1 for c in calls if c.error == "ThrottlingException"),
     }
 
 
@@ -98,15 +112,26 @@ def main(sizes: tuple[int, ...] = SIZES) -> None:
         for versions in sizes:
             rows.append(measure(versions, Path(folder)))
     print(
-        f"Local deployment (training {TRAINING_SECONDS:g} s a version, created one by one, polls 60x faster)"
+        f"Local deployment: training {TRAINING_SECONDS:g} s a version on a clock {TIME_SCALE:g}x faster "
+        f"(a {TRAINING_SECONDS * TIME_SCALE / 60:g}-minute training, a poll every {POLL_SECONDS:g} s), "
+        "2 trainings at a time"
     )
-    header = ("versions", "wall s", "overhead s", "per version", "calls/poll", "invokes/ver", "polls/ver")
+    header = (
+        "versions",
+        "wall s",
+        "bound s",
+        "ratio",
+        "calls/invoke",
+        "peak/s",
+        "peak/real s",
+        "throttled",
+    )
     print(" ".join(f"{name:>12}" for name in header))
     for row in rows:
         print(
-            f"{row['versions']:>12.0f} {row['wall_s']:>12.1f} {row['overhead_s']:>12.1f} "
-            f"{row['overhead_per_version_s']:>12.2f} {row['rekognition_calls_per_poll']:>12.2f} "
-            f"{row['invocations_per_version']:>12.2f} {row['polls_per_version']:>12.2f}"
+            f"{row['versions']:>12.0f} {row['wall_s']:>12.1f} {row['bound_s']:>12.1f} {row['ratio']:>12.2f} "
+            f"{row['calls_per_invocation']:>12.2f} {row['peak_per_s']:>12.0f} "
+            f"{row['peak_per_real_s']:>12.2f} {row['throttled']:>12.0f}"
         )
 
 

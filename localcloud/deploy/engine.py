@@ -438,7 +438,9 @@ class Engine:
         """The provider a ServiceToken names, with its code as deployed (the first deployment holding it)."""
         token = str(properties.get("ServiceToken", ""))
         for deployment in deployments:
-            for resource in deployment.resources.values():
+            with self._lock:  # other operations add resources meanwhile
+                resources = list(deployment.resources.values())
+            for resource in resources:
                 if resource.type != "AWS::Lambda::Function" or resource.attributes.get("Arn") != token:
                     continue
                 code_dir = code_asset_dir(deployment.assembly_dir, resource.properties)

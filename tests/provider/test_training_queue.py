@@ -150,3 +150,25 @@ def test_a_waiting_create_ends_with_one_version_whatever_happens_when_the_slot_f
     (ours,) = cfn.versions(properties["ProjectArn"])
     assert outcome.physical_id == ours["ProjectVersionArn"]
     assert cfn.leftovers()["rules"] == [] and cfn.leftovers()["permissions"] == []
+
+
+@pytest.mark.parametrize(
+    ("code", "count"),
+    [
+        ("ServiceQuotaExceededException", 1),  # the other modelled quota answer: no slot now either
+        ("ThrottlingException", 3),  # more than the first invocation's own attempts
+        ("InternalServerError", 3),
+    ],
+)
+def test_a_create_refused_for_a_while_waits_and_then_trains(
+    cfn: CloudFormation, cloud: LocalCloud, properties: dict[str, Any], code: str, count: int
+) -> None:
+    # GIVEN CreateProjectVersion will be refused ``count`` times with ``code``
+    cloud.service.faults.fail_next(CREATE, code, count=count)
+    # WHEN CloudFormation creates the resource
+    outcome = cfn.send(cfn.event("Create", "Classifier", properties))
+    # THEN the first invocation gave up its call without failing, and the first poll started training
+    assert outcome.status == "SUCCESS", outcome.reason
+    assert [c.error for c in cloud.service.calls.calls([CREATE])] == [code] * count + [""]
+    assert len(cfn.versions(properties["ProjectArn"])) == 1
+    assert outcome.polls == 1 + 3  # one poll to start, three of training

@@ -373,9 +373,7 @@ def test_poll_rules_scoped_to_the_function_name_prefix() -> None:
     # THEN the EventBridge actions crhelper polls with are on "rule/<function name>-*" only
     rules = partition_arn("events", f"rule/{name}-*")
     polling = {"events:PutRule", "events:PutTargets", "events:ListTargetsByRule", "events:RemoveTargets"}
-    assert polling | {"events:DeleteRule"} <= actions_on(
-        statements, rules
-    )
+    assert polling | {"events:DeleteRule"} <= actions_on(statements, rules)
     events_resources = [
         resource
         for statement in statements
