@@ -33,7 +33,7 @@ from .workspace import DEFAULT_STATE_DIR, Workspace, WorkspaceBusy, WorkspaceMis
 _DEFAULTS = {
     "state": DEFAULT_STATE_DIR,
     "training_seconds": commands.LOCAL_DURATIONS.training,
-    "time_scale": 60.0,
+    "time_scale": commands.DEFAULT_TIME_SCALE,
 }
 
 
@@ -73,13 +73,16 @@ def _common_options() -> argparse.ArgumentParser:
         "--training-seconds",
         type=float,
         default=argparse.SUPPRESS,
-        help=f"how long the emulator trains a model version (default {_DEFAULTS['training_seconds']:g})",
+        help="how long the emulator trains a model version, in local seconds "
+        f"(default {_DEFAULTS['training_seconds']:g}: half an hour)",
     )
     common.add_argument(
         "--time-scale",
         type=float,
         default=argparse.SUPPRESS,
-        help="how much faster than real time the handler's EventBridge polls fire (default 60)",
+        help="how many times faster than real time the local cloud's clock runs: trainings, starts and "
+        "stops, EventBridge schedules, ServiceTimeout and the handler's own time "
+        f"(default {_DEFAULTS['time_scale']:g})",
     )
     return common
 

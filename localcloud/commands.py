@@ -27,12 +27,17 @@ from .deploy.engine import DeployFailed, Deployment, Engine, Printer
 from .drift import missing_resources
 from .example_dataset import EXAMPLE_BUCKET, upload_example_dataset
 from .inventory import Inventory, inventory, inventory_lines
+from .rekognition.clock import ScaledClock
 from .rekognition.service import Durations
 from .server import LocalCloud, client_environment
 from .workspace import Workspace
 
-# Short enough for a demo, long enough to watch training progress at the default time scale.
-LOCAL_DURATIONS = Durations(training=8, starting=2, stopping=2, deleting=2, dataset=1, project_deleting=1)
+# In local seconds (the local cloud's clock runs ``time_scale`` times faster than real time): a realistic
+# 30-minute training, short transitions. At the default scale the training takes 15 real seconds.
+LOCAL_DURATIONS = Durations(
+    training=1800, starting=300, stopping=120, deleting=120, dataset=60, project_deleting=60
+)
+DEFAULT_TIME_SCALE = 120.0
 # The version of ``status --json``'s layout; it changes only when a key changes meaning or goes away.
 STATUS_FORMAT = 1
 
@@ -47,7 +52,7 @@ class CommandError(Exception):
 class Options:
     workspace: Workspace
     durations: Durations = LOCAL_DURATIONS
-    time_scale: float = 60.0  # a 1-minute EventBridge rate fires every second
+    time_scale: float = DEFAULT_TIME_SCALE  # one clock: phases, schedules, timeouts, the handler's time
 
 
 @contextlib.contextmanager
@@ -59,16 +64,19 @@ def opened(options: Options, *, port: int = 0, read_only: bool = False) -> Itera
     not save, so they never turn the missing snapshot into an empty one.
     """
     workspace = options.workspace
-    with workspace.locked(), LocalCloud(port=port, durations=options.durations) as cloud:
-        loaded = snapshots.load(cloud, workspace.snapshot_file)  # a bad file stops here, not overwritten
-        if not loaded and workspace.stack_names() and not read_only:
-            raise CommandError(_records_without_cloud(workspace))
-        try:
-            yield cloud
-        finally:
-            cloud.stop()
-            if loaded or not read_only:
-                snapshots.save(cloud, workspace.snapshot_file)
+    with workspace.locked():
+        clock = ScaledClock.continuing(options.time_scale, workspace.clock_anchor())
+        with LocalCloud(port=port, durations=options.durations, clock=clock) as cloud:
+            loaded = snapshots.load(cloud, workspace.snapshot_file)  # a bad file stops here, intact
+            if not loaded and workspace.stack_names() and not read_only:
+                raise CommandError(_records_without_cloud(workspace))
+            try:
+                yield cloud
+            finally:
+                cloud.stop()
+                if loaded or not read_only:
+                    snapshots.save(cloud, workspace.snapshot_file)
+                    workspace.save_clock(clock.anchor())
 
 
 def _records_without_cloud(workspace: Workspace) -> str:

@@ -13,6 +13,9 @@ The child process is as close to the Lambda Python runtime as a laptop allows:
   timeout, and the handler is cut off at the timeout ("Task timed out after N.00 seconds").
 - only loopback network is reachable: any other connect fails at once (no stray calls to real AWS, no
   waiting on the instance metadata service).
+- with a ``clock`` (the local cloud's scaled clock), ``time.time()`` in the handler reads that clock: the
+  handler's deadlines and timestamps run as fast as the emulator's phases. The execution timeout stays in
+  real seconds (a process cannot start faster).
 - after the handler returns, the process ends at once, as a frozen Lambda sandbox would stop running:
   leftover threads (crhelper's timeout timer, for one) never get to act.
 
@@ -152,8 +155,13 @@ def invoke(
     *,
     base_env: Mapping[str, str] | None = None,
     extra_sys_path: Sequence[Path] = (),
+    clock: tuple[float, float] | None = None,
 ) -> Invocation:
-    """Run ``config.handler`` on ``event`` in a new process and report it as Lambda would."""
+    """Run ``config.handler`` on ``event`` in a new process and report it as Lambda would.
+
+    ``clock`` is (local time now, scale): the handler's ``time.time()`` starts there and runs ``scale``
+    times faster than real time.
+    """
     code_dir = Path(config.code_dir).resolve()
     if not code_dir.is_dir():
         raise FileNotFoundError(f"no code folder {code_dir}")
@@ -176,6 +184,7 @@ def invoke(
             "function_arn": config.function_arn,
             "log_group_name": config.log_group_name,
             "log_stream_name": log_stream,
+            "clock": list(clock) if clock else None,
         }
         # -I: no PYTHON* variables, no script folder or working directory on sys.path; -B: no __pycache__
         # in the code folder.
@@ -357,6 +366,17 @@ def _isolate_imports(code_dir: str, extra: list[str], hide: list[str]) -> None:
     importlib.invalidate_caches()
 
 
+def _scale_time(local_now: float, scale: float) -> None:
+    """``time.time()`` (and ``time_ns``) read the local cloud's clock from here on."""
+    real_time, origin = time.time, time.time()
+
+    def scaled() -> float:
+        return local_now + (real_time() - origin) * scale
+
+    time.time = scaled
+    time.time_ns = lambda: int(scaled() * 1e9)
+
+
 def _child_main(result_file: str, setup_json: str) -> None:
     setup = json.loads(setup_json)
     request_id: str = setup["request_id"]
@@ -365,6 +385,8 @@ def _child_main(result_file: str, setup_json: str) -> None:
 
     _isolate_imports(setup["code_dir"], setup["extra_sys_path"], setup["hide"])
     sys.addaudithook(_loopback_only)
+    if setup.get("clock"):
+        _scale_time(*setup["clock"])
 
     handler = logging.StreamHandler(sys.stdout)
     formatter = logging.Formatter(

@@ -49,6 +49,21 @@ class Workspace:
         return self.root / "cloud.pickle"
 
     @property
+    def clock_file(self) -> Path:
+        """Where the local cloud's time stood (local and real) when the cloud was last saved."""
+        return self.root / "clock.json"
+
+    def clock_anchor(self) -> dict[str, float] | None:
+        try:
+            anchor = json.loads(self.clock_file.read_text())
+            return {"local": float(anchor["local"]), "real": float(anchor["real"])}
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # no saved cloud yet (or a damaged file): local time starts at real time
+
+    def save_clock(self, anchor: dict[str, float]) -> None:
+        self.clock_file.write_text(json.dumps(anchor))
+
+    @property
     def _lock_file(self) -> Path:
         return self.root / "lock"
 

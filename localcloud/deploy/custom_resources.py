@@ -19,6 +19,7 @@ from typing import Any
 
 from ..cfn_response import ResponseServer
 from ..lambda_runtime import FunctionConfig, invoke
+from ..rekognition.clock import Clock, SystemClock, scale_of
 from ..schedules import ScheduledTarget, scheduled_targets, targets_of_rule
 
 LAMBDA_RETRIES = 2
@@ -69,6 +70,7 @@ class CustomResourceRunner:
         time_scale: float = 60.0,
         progress: Callable[[str], None] = lambda _: None,
         counts: Counter[str] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.responses = responses
         self.events_client = events_client
@@ -77,6 +79,7 @@ class CustomResourceRunner:
         self.time_scale = time_scale
         self.progress = progress
         self.counts: Counter[str] = counts if counts is not None else Counter()
+        self.clock: Clock = clock or SystemClock()  # the local cloud's: ServiceTimeout and handler time
 
     def request(
         self,
@@ -105,7 +108,7 @@ class CustomResourceRunner:
         if old_properties is not None:
             event["OldResourceProperties"] = stringify(old_properties)
         timeout = float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout / scale_of(self.clock)
         self._invoke(function, event)
         rules: set[str] = set()  # this request's polling rules, once found
         while not self._answered(request_id):
@@ -145,7 +148,9 @@ class CustomResourceRunner:
         for _ in range(1 + LAMBDA_RETRIES):
             with _COUNTING:
                 self.counts[kind] += 1
-            if invoke(function.config, event, base_env=self.base_env).error is None:
+            scale = scale_of(self.clock)
+            clock = (self.clock.now(), scale) if scale != 1.0 else None
+            if invoke(function.config, event, base_env=self.base_env, clock=clock).error is None:
                 return
 
 

@@ -473,6 +473,7 @@ class Engine:
             time_scale=self.time_scale,
             progress=self.progress,
             counts=self.invocations,
+            clock=self.cloud.service.clock,
         )
         return runner
 

@@ -34,3 +34,39 @@ class ManualClock:
             raise ValueError("time only moves forward")
         with self._lock:
             self._now += seconds
+
+
+class ScaledClock:
+    """The wall clock, ``scale`` times faster from ``origin_local`` on: the local cloud's one clock.
+
+    With ``scale=600`` a three-hour training ends after 18 real seconds. ``anchor()`` and
+    ``continuing()`` carry the local time from one command to the next (it keeps running, scaled,
+    in between, as the wall clock does).
+    """
+
+    def __init__(self, scale: float, origin_local: float | None = None) -> None:
+        if not scale > 0:
+            raise ValueError("the time scale must be positive")
+        self.scale = float(scale)
+        self._origin_real = time.time()
+        self._origin_local = self._origin_real if origin_local is None else origin_local
+
+    def now(self) -> float:
+        return self._origin_local + (time.time() - self._origin_real) * self.scale
+
+    def anchor(self) -> dict[str, float]:
+        """Local and real time now, to continue from."""
+        return {"local": self.now(), "real": time.time()}
+
+    @classmethod
+    def continuing(cls, scale: float, anchor: dict[str, float] | None) -> ScaledClock:
+        """The clock of a later command: local time went on at ``scale`` since ``anchor`` (never back)."""
+        if not anchor:
+            return cls(scale)
+        elapsed = max(0.0, time.time() - float(anchor["real"]))
+        return cls(scale, origin_local=float(anchor["local"]) + elapsed * scale)
+
+
+def scale_of(clock: Clock) -> float:
+    """How much faster than real time ``clock`` runs (1 for the wall clock and a hand-moved one)."""
+    return clock.scale if isinstance(clock, ScaledClock) else 1.0
