@@ -28,7 +28,8 @@ from aws_cdk import aws_s3 as s3
 
 from localcloud.assembly import read_assembly
 from localcloud.cfn_response import ResponseServer, make_test_certificate
-from localcloud.deploy.engine import Engine, Printer
+from localcloud.deploy.engine import Engine
+from localcloud.deploy.events import Printer
 from localcloud.rekognition.calls import peak_rate
 from localcloud.rekognition.faults import CONTROL_PLANE
 from localcloud.rekognition.service import Durations

@@ -23,7 +23,8 @@ from . import snapshots
 from .assembly import StackArtifact
 from .background import wait_until_stopped
 from .cfn_response import ResponseServer, make_test_certificate
-from .deploy.engine import DeployFailed, Deployment, Engine, Printer
+from .deploy.engine import DeployFailed, Deployment, Engine
+from .deploy.events import Printer
 from .drift import missing_resources
 from .example_dataset import EXAMPLE_BUCKET, upload_example_dataset
 from .inventory import Inventory, inventory, inventory_lines

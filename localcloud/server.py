@@ -12,6 +12,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from .background import BackgroundServer
+from .deploy.signals import SignalBoard
 from .rekognition.backends import Boto3Backends
 from .rekognition.clock import Clock
 from .rekognition.service import DEFAULT_ACCOUNT, CustomLabelsService, Durations, Quotas
@@ -56,6 +57,7 @@ class LocalCloud(BackgroundServer):
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._service: CustomLabelsService | None = None
+        self.signals = SignalBoard()  # CloudFormation's SignalResource, for the local deploy engine
 
     @property
     def endpoint_url(self) -> str:
@@ -78,7 +80,7 @@ class LocalCloud(BackgroundServer):
         )
         backends = Boto3Backends(self.endpoint_url)
         self._service = CustomLabelsService(objects=backends, keys=backends, **self._options)
-        self._server.app = LocalCloudApp(self._service, fallback=moto)
+        self._server.app = LocalCloudApp(self._service, fallback=moto, signals=self.signals)
         self._serve(self._server, "localcloud")
         self._post("/moto-api/reset")  # moto keeps state per process: every local cloud starts empty
         return self

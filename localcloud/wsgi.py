@@ -1,20 +1,25 @@
 """One WSGI endpoint for the whole local cloud.
 
-Custom Labels operations (``X-Amz-Target: RekognitionService.<Op>``) go to our emulator, a few
-``/_localcloud/...`` paths steer it (faults, clock), and everything else goes to moto, so one
+Custom Labels operations (``X-Amz-Target: RekognitionService.<Op>``) go to our emulator, CloudFormation's
+``SignalResource`` to the deploy engine's signal board (the stacks it deploys are not moto's), a few
+``/_localcloud/...`` paths steer the emulator (faults, clock), and everything else goes to moto, so one
 ``AWS_ENDPOINT_URL`` serves every boto3 client.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import math
 import re
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
+from xml.sax.saxutils import escape
 
+from .deploy.signals import SignalBoard, SignalError
 from .rekognition.clock import ManualClock
 from .rekognition.errors import ServiceError
 from .rekognition.service import CustomLabelsService
@@ -24,6 +29,8 @@ LOG = logging.getLogger(__name__)
 TARGET_PREFIX = "RekognitionService"
 CONTROL_PREFIX = "/_localcloud/"
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
+_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[a-z0-9-]+/([a-z0-9-]+)/")
+_CLOUDFORMATION_XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -52,6 +59,15 @@ def _json_response(
     return [payload]
 
 
+def _xml_response(start_response: StartResponse, status: int, body: str) -> list[bytes]:
+    payload = body.encode()
+    start_response(
+        f"{status} {'OK' if status == 200 else 'Bad Request'}",
+        [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))],
+    )
+    return [payload]
+
+
 def _read_json(environ: dict[str, Any]) -> Any:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     raw = environ["wsgi.input"].read(length) if length else b""
@@ -61,9 +77,12 @@ def _read_json(environ: dict[str, Any]) -> Any:
 class LocalCloudApp:
     """Routes Custom Labels calls to ``service`` and the rest to ``fallback`` (moto)."""
 
-    def __init__(self, service: CustomLabelsService, fallback: WSGIApp) -> None:
+    def __init__(
+        self, service: CustomLabelsService, fallback: WSGIApp, signals: SignalBoard | None = None
+    ) -> None:
         self.service = service
         self.fallback = fallback
+        self.signals = signals or SignalBoard()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -75,7 +94,37 @@ class LocalCloudApp:
         if prefix == TARGET_PREFIX and operation not in service_model().operation_names:
             unknown = {"__type": "UnknownOperationException", "Message": f"Unknown operation {operation}."}
             return _json_response(start_response, 400, unknown, "application/x-amz-json-1.1")
+        service = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        if service and service.group(1) == "cloudformation" and environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            raw = environ["wsgi.input"].read(length) if length else b""
+            form = {k: v[-1] for k, v in urllib.parse.parse_qs(raw.decode("utf-8", "replace")).items()}
+            if form.get("Action") == "SignalResource":
+                return self._signal_resource(form, start_response)
+            environ["wsgi.input"] = io.BytesIO(raw)  # every other CloudFormation call is moto's
         return self.fallback(environ, start_response)
+
+    def _signal_resource(self, form: dict[str, str], start_response: StartResponse) -> list[bytes]:
+        request_id = str(uuid.uuid4())
+        try:
+            self.signals.signal(
+                form.get("StackName", ""),
+                form.get("LogicalResourceId", ""),
+                form.get("UniqueId", ""),
+                form.get("Status", ""),
+            )
+        except SignalError as error:
+            body = (
+                f'<ErrorResponse xmlns="{_CLOUDFORMATION_XMLNS}"><Error><Type>Sender</Type>'
+                f"<Code>ValidationError</Code><Message>{escape(str(error))}</Message></Error>"
+                f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+            )
+            return _xml_response(start_response, 400, body)
+        body = (
+            f'<SignalResourceResponse xmlns="{_CLOUDFORMATION_XMLNS}"><ResponseMetadata>'
+            f"<RequestId>{request_id}</RequestId></ResponseMetadata></SignalResourceResponse>"
+        )
+        return _xml_response(start_response, 200, body)
 
     def _rekognition(
         self, operation: str, environ: dict[str, Any], start_response: StartResponse

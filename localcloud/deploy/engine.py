@@ -10,27 +10,29 @@ event, one line each, in the order they happen.
 from __future__ import annotations
 
 import io
-import sys
 import threading
 import time
 import zipfile
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from ..assembly import StackArtifact, code_asset_dir
 from ..cfn_response import ResponseServer
+from ..rekognition.clock import scale_of
 from ..server import LocalCloud
 from .builtins import BUILTINS
 from .concurrency import DEFAULT_WORKERS, reverse, run_graph
 from .custom_resources import CustomResourceFailed, CustomResourceRunner, ProviderFunction, function_config
+from .events import Printer
 from .intrinsics import Pseudo, Resolver, TemplateError, dependencies, dependency_order
 from .provisioners import Provisioned, ProvisionError, provisioner_for
+from .signals import SignalError, wait_condition
 
 CUSTOM = "AWS::CloudFormation::CustomResource"
+WAIT_CONDITION = "AWS::CloudFormation::WaitCondition"
 BOOTSTRAP_PARAMETERS = {"BootstrapVersion": "6"}  # the local cloud stands in for a bootstrapped account
 Journal = list[tuple[str, "Resource | None", "Resource"]]  # (kind, before, after) in completion order
 
@@ -70,26 +72,6 @@ class Deployment:
     def artifact(self) -> StackArtifact:
         """The stack as it was deployed: its template and the assembly holding its code."""
         return StackArtifact(self.stack_name, self.stack_name, self.template, self.assembly_dir)
-
-
-class Printer:
-    """CloudFormation's event stream, one line per event, with a wall-clock timestamp."""
-
-    def __init__(self, out: TextIO = sys.stdout) -> None:
-        self.out = out
-        self._lock = threading.Lock()  # concurrent operations: whole lines, in the order they happen
-
-    def event(self, stack: str, logical_id: str, resource_type: str, status: str, reason: str = "") -> None:
-        line = f"{status:<36} | {resource_type:<36} | {logical_id}"
-        self._print(line + (f" {reason}" if reason else ""))
-
-    def note(self, text: str) -> None:
-        self._print(f"  {text}")
-
-    def _print(self, text: str) -> None:
-        with self._lock:
-            self.out.write(f"{datetime.now().strftime('%H:%M:%S')} | {text}\n")
-            self.out.flush()
 
 
 class _Context:
@@ -149,6 +131,7 @@ class Engine:
         if previous:
             deployment.created = previous.created
         verb = "UPDATE" if previous else "CREATE"
+        self.cloud.signals.open_stack(stack.stack_name, stack_id)
         self._stack_event(stack, f"{verb}_IN_PROGRESS")
         resolver = self._resolver(stack, deployment)
         failed_rules = resolver.check_rules()
@@ -166,6 +149,8 @@ class Engine:
             if not isinstance(failure, DeployFailed):
                 raise failure
             failure.remaining = self._roll_back(stack, deployment, previous, journal, verb)
+            if failure.remaining is None:  # a create rolled back: the stack is gone
+                self.cloud.signals.close_stack(stack.stack_name)
             raise failure
         if previous:
             self._stack_event(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
@@ -193,6 +178,7 @@ class Engine:
             failure.remaining = deployment
             raise
         deployment.status = "DELETE_COMPLETE"
+        self.cloud.signals.close_stack(stack.stack_name)
         self._stack_event(stack, deployment.status)
 
     def _delete_all(
@@ -249,7 +235,9 @@ class Engine:
         verb = "UPDATE" if before is not None else "CREATE"
         self._resource_event(stack, logical_id, resource_type, f"{verb}_IN_PROGRESS")
         try:
-            after, kind = self._provision(stack, deployment, logical_id, resource_type, properties, before)
+            after, kind = self._provision(
+                stack, deployment, logical_id, resource_type, properties, before, definition
+            )
         except (ProvisionError, CustomResourceFailed, TemplateError) as error:
             physical = getattr(error, "physical_id", None)
             with self._lock:
@@ -274,7 +262,14 @@ class Engine:
         resource_type: str,
         properties: dict[str, Any],
         before: Resource | None,
+        definition: dict[str, Any],
     ) -> tuple[Resource, str]:
+        if resource_type == WAIT_CONDITION:
+            if before is not None:
+                raise ProvisionError(
+                    f"{WAIT_CONDITION} does not support updates: give the new wait a new logical id"
+                )
+            return self._wait_for_signals(stack, deployment, logical_id, properties, definition), "created"
         if resource_type in BUILTINS:
             BUILTINS[resource_type]("Create" if before is None else "Update", properties, self._client)
             physical = before.physical_id if before else f"{stack.stack_name}-{logical_id}-local"
@@ -313,6 +308,32 @@ class Engine:
             made = provisioner.update(context, logical_id, before.physical_id, before.properties, properties)
             kind = "updated"
         return Resource(logical_id, resource_type, made.physical_id, made.attributes, properties), kind
+
+    def _wait_for_signals(
+        self,
+        stack: StackArtifact,
+        deployment: Deployment,
+        logical_id: str,
+        properties: dict[str, Any],
+        definition: dict[str, Any],
+    ) -> Resource:
+        """A WaitCondition with a CreationPolicy: complete on its signals (timeouts on the local clock)."""
+        try:
+            attributes = wait_condition(
+                self.cloud.signals,
+                stack.stack_name,
+                logical_id,
+                properties,
+                definition,
+                scale=scale_of(self.cloud.service.clock),
+                on_signal=lambda reason: self._resource_event(
+                    stack, logical_id, WAIT_CONDITION, "CREATE_IN_PROGRESS", reason
+                ),
+            )
+        except SignalError as error:
+            raise ProvisionError(str(error)) from error
+        physical = f"{deployment.stack_id}/{logical_id}"
+        return Resource(logical_id, WAIT_CONDITION, physical, attributes, properties)
 
     def _delete(self, stack: StackArtifact, resource: Resource, *deployments: Deployment) -> None:
         """``deployments`` hold the functions of custom resources, searched in this order."""

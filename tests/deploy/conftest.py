@@ -13,7 +13,8 @@ import pytest
 import app as example
 from localcloud.assembly import StackArtifact, read_assembly
 from localcloud.cfn_response import CertificatePair, ResponseServer, make_test_certificate
-from localcloud.deploy.engine import Engine, Printer
+from localcloud.deploy.engine import Engine
+from localcloud.deploy.events import Printer
 from localcloud.example_dataset import EXAMPLE_BUCKET, upload_example_dataset
 from localcloud.rekognition.service import Durations
 from localcloud.server import LocalCloud
