@@ -49,5 +49,9 @@ def events() -> Any:
     return client("events")
 
 
+def cloudformation() -> Any:
+    return client("cloudformation")
+
+
 def lambda_() -> Any:
     return client("lambda")

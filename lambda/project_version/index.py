@@ -1,9 +1,12 @@
 """Provider of ``Custom::RekognitionProjectVersion`` (entry point ``index.handler``).
 
-Create trains a model version and polls until training ends; Update changes tags in place or trains a
-replacement; Delete stops and deletes the version. The decorated functions stay plain: each reads the
-event, calls the phase functions of ``version_lifecycle`` and records what the next poll needs in
-``helper.Data`` (crhelper carries it into the polling event).
+Create trains a model version: with ``TrainingWait`` (the construct renders it) it answers once training
+has started and a schedule of its own (``training_watch``) releases the stack's wait conditions when
+training ends; without it, it polls until training ends. Update changes tags in place or trains a
+replacement; Delete stops and deletes the version. ``Custom::RekognitionProjectVersionAttributes``
+reads a trained version's attributes once the waits are over. The decorated functions stay plain:
+each reads the event, calls the phase functions of ``version_lifecycle`` and records what the next
+poll needs in ``helper.Data`` (carried into the polling event).
 """
 
 from __future__ import annotations
@@ -16,7 +19,18 @@ import aws_clients
 from botocore.exceptions import BotoCoreError, ClientError
 from hardened_resource import HardenedResource
 from resource_properties import OWNER_TAG, REPLACING, PropertyError, VersionSpec, parse
+from training_watch import (
+    WATCH_KEY,
+    Signaller,
+    Watch,
+    keep_progress,
+    start_schedule,
+    stop_schedule,
+    watch_name,
+    watch_step,
+)
 from version_lifecycle import (
+    DeleteProgress,
     attributes,
     delete_step,
     error_code,
@@ -33,6 +47,9 @@ from version_lifecycle import (
 )
 
 POLL_INTERVAL_MINUTES = int(os.environ.get("POLL_INTERVAL_MINUTES", "1"))
+# A wait is renewed, and the deadline kept, this long before CloudFormation's own end of it.
+RENEW_MARGIN_SECONDS = 2 * POLL_INTERVAL_MINUTES * 60 + 60
+ATTRIBUTES_TYPE = "Custom::RekognitionProjectVersionAttributes"
 helper = HardenedResource(
     rule_prefix=os.environ.get("POLL_RULE_PREFIX", "RekCL-poll-"), polling_interval=POLL_INTERVAL_MINUTES
 )
@@ -43,7 +60,95 @@ class Unfinished(RuntimeError):
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
+    if WATCH_KEY in event:  # the training watcher's schedule, not a CloudFormation request
+        on_watch(event, context)
+        return
     helper(event, context)
+
+
+# -- the training watcher ---------------------------------------------------------------------------
+
+
+def hand_over(event: dict[str, Any], spec: VersionSpec, data: dict[str, Any], context: Any) -> None:
+    """Training has started: schedule the watcher that releases the stack's waits when it ends."""
+    assert spec.training_wait is not None
+    now = time.time()
+    arn = str(data["Arn"])
+    watch = Watch(
+        stack_id=event["StackId"],
+        logical_id=event["LogicalResourceId"],
+        project_arn=spec.project_arn,
+        version_name=spec.version_name,
+        version_arn=arn,
+        waits=list(spec.training_wait.wait_conditions),
+        started=now,
+        deadline=now + spec.training_wait.timeout_seconds - RENEW_MARGIN_SECONDS,
+        current_since=now,
+    )
+    start_schedule(
+        aws_clients.events(),
+        aws_clients.lambda_(),
+        function_name=context.function_name,
+        function_arn=context.invoked_function_arn,
+        name=watch_name(helper.rule_prefix, watch.stack_id, watch.logical_id, arn),
+        watch=watch,
+        minutes=POLL_INTERVAL_MINUTES,
+    )
+    data.setdefault("VersionName", spec.version_name)
+    data.setdefault("Status", "TRAINING_IN_PROGRESS")
+
+
+def on_watch(event: dict[str, Any], context: Any) -> None:
+    """One poll of the watcher: one Rekognition call, a signal when due, its schedule gone when done."""
+    watch = Watch.from_event(event)
+    before = watch.as_input()
+    name = watch_name(helper.rule_prefix, watch.stack_id, watch.logical_id, watch.version_arn)
+    signaller = Signaller(aws_clients.cloudformation(), watch.stack_id)
+    done = watch_step(watch, aws_clients.rekognition(), signaller, time.time(), RENEW_MARGIN_SECONDS)
+    if done:
+        stop_schedule(
+            aws_clients.events(), aws_clients.lambda_(), function_name=context.function_name, name=name
+        )
+    elif watch.as_input() != before:
+        keep_progress(aws_clients.events(), name, context.invoked_function_arn, watch)
+
+
+def stop_watching(event: dict[str, Any], context: Any, version_arn: str) -> None:
+    """A deleted version is not watched any more (its watcher would stop by itself at its next poll)."""
+    stop_watching_named(
+        context, watch_name(helper.rule_prefix, event["StackId"], event["LogicalResourceId"], version_arn)
+    )
+
+
+def stop_watching_named(context: Any, name: str) -> None:
+    stop_schedule(aws_clients.events(), aws_clients.lambda_(), function_name=context.function_name, name=name)
+
+
+# -- attributes after training ----------------------------------------------------------------------
+
+
+def is_attributes(event: dict[str, Any]) -> bool:
+    return event.get("ResourceType") == ATTRIBUTES_TYPE
+
+
+def read_attributes(event: dict[str, Any]) -> str:
+    """The trained version's attributes, read once the stack's waits are over (one Describe)."""
+    properties = event.get("ResourceProperties", {})
+    arn, project = str(properties.get("VersionArn", "")), str(properties.get("ProjectArn", ""))
+    if not is_version_arn(arn):
+        raise PropertyError(f"VersionArn {arn!r} is not a model version ARN")
+    version = find_version(aws_clients.rekognition(), project, version_name_of(arn))
+    if version is None or version["ProjectVersionArn"] != arn:
+        raise RuntimeError(f"Model version {arn} does not exist")
+    status = str(version["Status"])
+    if status == "TRAINING_FAILED":
+        message = str(version.get("StatusMessage") or "Training failed.")
+        raise RuntimeError(f"{message} (model version {arn} failed to train)")
+    if status == "TRAINING_IN_PROGRESS":
+        raise RuntimeError(f"Model version {arn} is still training, but its wait is over")
+    helper.Data.update(attributes(version))
+    helper.finish_now = True
+    return arn
 
 
 # -- time -------------------------------------------------------------------------------------------
@@ -111,14 +216,15 @@ def waiting_for_slot(data: dict[str, Any]) -> bool:
     return "Arn" not in data and "WaitingSince" in data
 
 
-def wait_for_slot(event: dict[str, Any], data: dict[str, Any], *, replacing: bool) -> str | None:
+def wait_for_slot(
+    event: dict[str, Any], data: dict[str, Any], context: Any, *, replacing: bool
+) -> str | None:
     """One poll of a version that has no training slot yet: one CreateProjectVersion, until its deadline."""
     spec = parse(event["ResourceProperties"])
     if out_of_time(data):
         raise Unfinished(no_slot_reason(event, spec, data, replacing=replacing))
-    if begin_training(event, spec, data):
-        return str(data["Arn"])
-    return None  # still waiting, or training has just started: the next polls watch it
+    finished = begin_training(event, spec, data)
+    return answer_when_started(event, spec, data, context, finished)
 
 
 def no_slot_reason(event: dict[str, Any], spec: VersionSpec, data: dict[str, Any], *, replacing: bool) -> str:
@@ -144,11 +250,25 @@ def no_slot_reason(event: dict[str, Any], spec: VersionSpec, data: dict[str, Any
     )
 
 
+def answer_when_started(
+    event: dict[str, Any], spec: VersionSpec, data: dict[str, Any], context: Any, finished: bool
+) -> str | None:
+    """With a TrainingWait, answer as soon as training has started (the watcher takes over); without,
+    only once it has finished. None: not yet."""
+    if "Arn" in data and spec.training_wait is not None:
+        hand_over(event, spec, data, context)
+        return str(data["Arn"])
+    return str(data["Arn"]) if finished else None
+
+
 @helper.create
 def create(event: dict[str, Any], context: Any) -> str:
+    if is_attributes(event):
+        return read_attributes(event)
     spec = parse(event["ResourceProperties"])
     start_clock(helper.Data, spec.service_timeout)
-    helper.finish_now = begin_training(event, spec, helper.Data)
+    finished = begin_training(event, spec, helper.Data)
+    helper.finish_now = answer_when_started(event, spec, helper.Data, context, finished) is not None
     return str(helper.Data.get("Arn", ""))
 
 
@@ -189,7 +309,7 @@ def watch_training(event: dict[str, Any], data: dict[str, Any], *, replacing: bo
 @helper.poll_create
 def poll_create(event: dict[str, Any], context: Any) -> str | None:
     if waiting_for_slot(helper.Data):
-        return wait_for_slot(event, helper.Data, replacing=False)
+        return wait_for_slot(event, helper.Data, context, replacing=False)
     return watch_training(event, helper.Data, replacing=False)
 
 
@@ -223,6 +343,8 @@ def abandoned_version(event: dict[str, Any], spec: VersionSpec, current: str) ->
 
 @helper.update
 def update(event: dict[str, Any], context: Any) -> str:
+    if is_attributes(event):
+        return read_attributes(event)
     spec = parse(event["ResourceProperties"])
     start_clock(helper.Data, spec.service_timeout)
     current = str(event.get("PhysicalResourceId", ""))
@@ -249,7 +371,8 @@ def update(event: dict[str, Any], context: Any) -> str:
                 helper.finish_now = True
             return current
     helper.Data["Replacing"] = "true"
-    helper.finish_now = begin_training(event, spec, helper.Data)
+    finished = begin_training(event, spec, helper.Data)
+    helper.finish_now = answer_when_started(event, spec, helper.Data, context, finished) is not None
     return str(helper.Data.get("Arn", ""))
 
 
@@ -259,7 +382,7 @@ def poll_update(event: dict[str, Any], context: Any) -> str | None:
     if "Abandoned" in data:
         return clean_up_abandoned(event, data)
     if waiting_for_slot(data):
-        return wait_for_slot(event, data, replacing=True)
+        return wait_for_slot(event, data, context, replacing=True)
     return watch_training(event, data, replacing=True)
 
 
@@ -292,9 +415,10 @@ def project_of(event: dict[str, Any]) -> str:
 @helper.delete
 def delete(event: dict[str, Any], context: Any) -> str:
     physical = str(event["PhysicalResourceId"])
-    if not is_version_arn(physical):  # the Create never got as far as a model version
+    if is_attributes(event) or not is_version_arn(physical):  # nothing to delete
         helper.finish_now = True
         return physical
+    stop_watching(event, context, physical)
     timeout = _parse_or_none(event.get("ResourceProperties"))
     start_clock(helper.Data, timeout.service_timeout if timeout else 3600)
     if delete_step(aws_clients.rekognition(), project_of(event), physical).gone:
@@ -314,8 +438,19 @@ def poll_delete(event: dict[str, Any], context: Any) -> str | None:
     if progress.gone:
         return physical
     if out_of_time(helper.Data):
-        raise Unfinished(
-            f"Model version {physical} is still there after {waited(helper.Data)} because {progress.why}; "
-            "CloudFormation stops waiting at ServiceTimeout. Retry the delete when it can finish."
-        )
+        raise Unfinished(undeletable_reason(physical, progress))
     return None
+
+
+def undeletable_reason(arn: str, progress: DeleteProgress) -> str:
+    if progress.status == "TRAINING_IN_PROGRESS":
+        return (
+            f"Model version {arn} has been training since {progress.since or 'it was created'}, and "
+            "Rekognition can neither stop nor delete a model version while it trains; CloudFormation "
+            "stops waiting at ServiceTimeout. Retry the delete (cdk destroy) once training has ended: "
+            "it then deletes the version."
+        )
+    return (
+        f"Model version {arn} is still there after {waited(helper.Data)} because {progress.why}; "
+        "CloudFormation stops waiting at ServiceTimeout. Retry the delete when it can finish."
+    )

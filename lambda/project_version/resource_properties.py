@@ -33,11 +33,24 @@ REPLACING = (
     "VersionDescription",
     "FeatureConfig",
 )
-KNOWN = {*REPLACING, "VersionName", "Tags", "ServiceToken", "ServiceTimeout"}
+KNOWN = {*REPLACING, "VersionName", "Tags", "ServiceToken", "ServiceTimeout", "TrainingWait"}
+# CloudFormation's longest resource signal timeout: one wait condition of a chain holds at most this.
+MAX_WAIT_SECONDS = 43200
 
 
 class PropertyError(ValueError):
     """A property CloudFormation sent cannot make a valid request."""
+
+
+@dataclass(frozen=True)
+class TrainingWait:
+    """The stack's wait conditions that hold the deployment until training ends, in chain order."""
+
+    wait_conditions: tuple[tuple[str, int], ...]  # (logical id, its timeout in seconds)
+
+    @property
+    def timeout_seconds(self) -> int:
+        return sum(seconds for _, seconds in self.wait_conditions)
 
 
 @dataclass(frozen=True)
@@ -47,6 +60,7 @@ class VersionSpec:
     request: dict[str, Any]  # the CreateProjectVersion request without Tags
     tags: dict[str, str]
     service_timeout: int
+    training_wait: TrainingWait | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -198,4 +212,22 @@ def parse(properties: Mapping[str, Any]) -> VersionSpec:
         request={"ProjectArn": project_arn, **request},
         tags=_tags(properties.get("Tags", {})),
         service_timeout=int(_number(timeout, "ServiceTimeout", 1, 3600)),
+        training_wait=_training_wait(properties.get("TrainingWait")),
     )
+
+
+def _training_wait(value: Any) -> TrainingWait | None:
+    """``TrainingWait: {WaitConditions: [{LogicalId, TimeoutSeconds}, ...]}`` (the construct renders it)."""
+    if value is None:
+        return None
+    waits = _mapping(value, "TrainingWait").get("WaitConditions")
+    if not isinstance(waits, list) or not waits:
+        raise PropertyError("TrainingWait.WaitConditions must be a non-empty list")
+    chain = []
+    for index, wait in enumerate(waits):
+        name = f"TrainingWait.WaitConditions[{index}]"
+        entry = _mapping(wait, name)
+        logical_id = _text(entry.get("LogicalId"), f"{name}.LogicalId", max_length=255, min_length=1)
+        seconds = int(_number(entry.get("TimeoutSeconds"), f"{name}.TimeoutSeconds", 1, MAX_WAIT_SECONDS))
+        chain.append((logical_id, seconds))
+    return TrainingWait(tuple(chain))

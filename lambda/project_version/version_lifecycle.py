@@ -175,6 +175,7 @@ def attributes(version: dict[str, Any]) -> dict[str, str]:
 class DeleteProgress:
     gone: bool
     status: str = ""
+    since: str = ""  # when the version was created (training began), for a Reason
 
     @property
     def why(self) -> str:
@@ -197,4 +198,6 @@ def delete_step(client: Any, project_arn: str, arn: str) -> DeleteProgress:
             return DeleteProgress(gone=True)
         if error_code(error) != "ResourceInUseException":  # in use: its status moved on; look again next poll
             raise
-    return DeleteProgress(gone=False, status=status)
+    created: Any = version.get("CreationTimestamp")
+    since = created.isoformat() if hasattr(created, "isoformat") else str(created or "")
+    return DeleteProgress(gone=False, status=status, since=since)

@@ -2,7 +2,8 @@
 
 Each invocation runs the handler folder in a fresh process with a Lambda-like context; responses go
 to a local HTTPS ResponseURL; crhelper's polling rules are read from moto and fired as EventBridge
-would, the emulator's clock moving one poll interval before each firing.
+would, the emulator's clock moving one poll interval before each firing. The handler's ``time.time()``
+reads that same clock.
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ class CloudFormation:
         for _ in range(1 + LAMBDA_RETRIES):
             if self.before_invocation is not None:
                 self.before_invocation()
-            invocation = invoke(self.function, event, base_env=self.base_env())
+            # the handler's time.time() is the emulator's clock, as in the local cloud
+            invocation = invoke(self.function, event, base_env=self.base_env(), clock=(self.clock.now(), 1.0))
             attempts.append(invocation)
             if invocation.error is None:
                 break

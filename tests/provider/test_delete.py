@@ -189,9 +189,15 @@ def test_delete_that_cannot_finish_in_time_fails_saying_why(
     assert outcome.status == "FAILED"
     assert outcome.physical_id == arn
     assert outcome.polls == 1
-    assert arn in outcome.reason
-    assert "still training" in outcome.reason
-    assert "cannot delete a model while it trains" in outcome.reason
+    assert outcome.reason.startswith(f"Model version {arn} has been training since ")
+    assert "Rekognition can neither stop nor delete a model version while it trains" in outcome.reason
+    assert "Retry the delete (cdk destroy) once training has ended" in outcome.reason
     # AND the version is left training (nothing else could be done), and nothing polls any more
     assert versions(cfn, project_arn) == {arn: "TRAINING_IN_PROGRESS"}
+    assert_nothing_left_polling(cfn)
+    # WHEN training has ended and the delete is retried THEN it succeeds and the version is gone
+    cfn.clock.advance(DURATIONS.training)
+    retried = cfn.send(delete_event(cfn, short, arn))
+    assert retried.status == "SUCCESS", retried.reason
+    assert versions(cfn, project_arn) == {}
     assert_nothing_left_polling(cfn)

@@ -1,0 +1,207 @@
+"""Holding CloudFormation until a training of many hours ends, without a waiting Lambda.
+
+The model version's custom resource answers as soon as training has started; the stack then waits on a
+chain of ``AWS::CloudFormation::WaitCondition`` resources (at most 12 hours each, with a CreationPolicy).
+A schedule of this function's own (an EventBridge rule, one invocation a poll) watches the training,
+one DescribeProjectVersions per poll, and signals the chain with ``cloudformation:SignalResource``:
+
+- training completed: SUCCESS to every wait still open, in chain order (a wait accepts a signal only
+  once CloudFormation has started it, so each is retried for a few seconds after the one before);
+- training failed: FAILURE to the open wait, its UniqueId the start of the service's StatusMessage;
+- still training near the end of a wait: SUCCESS to it, so the next one takes over;
+- still training at the deadline (``training_timeout``): FAILURE, saying so.
+
+It removes its schedule and permission when it is done, when the version is gone (its resource was
+deleted), or when the stack is gone or no longer waits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from version_lifecycle import find_version, is_transient
+
+WATCH_KEY = "RekognitionCustomLabelsTrainingWatch"
+EVENTBRIDGE_NAME_MAX = 64
+UNIQUE_ID_MAX = 64
+SIGNAL_RETRY_SECONDS = 30.0  # CloudFormation starts the next wait moments after the previous completes
+_UNIQUE_ID_JUNK = re.compile(r"[^\w .,:;()'/=+@-]+")
+
+
+@dataclass
+class Watch:
+    """What the schedule carries from poll to poll (its Input; progress is written back)."""
+
+    stack_id: str
+    logical_id: str
+    project_arn: str
+    version_name: str
+    version_arn: str
+    waits: list[tuple[str, int]]  # (logical id, timeout seconds) in chain order
+    started: float  # when the first wait began, about when the resource answered
+    deadline: float  # when to give up: the chain's end less a margin
+    signalled: int = 0  # waits already released
+    current_since: float = 0.0  # when the open wait began
+
+    def as_input(self) -> str:
+        return json.dumps({WATCH_KEY: asdict(self)})
+
+    @staticmethod
+    def from_event(event: dict[str, Any]) -> Watch:
+        data = dict(event[WATCH_KEY])
+        data["waits"] = [(str(name), int(seconds)) for name, seconds in data["waits"]]
+        return Watch(**data)
+
+
+def watch_name(rule_prefix: str, stack_id: str, logical_id: str, version_arn: str) -> str:
+    """The schedule's rule and permission name: fixed for one version of one resource, <= 64 chars."""
+    digest = hashlib.sha256(f"watch|{stack_id}|{logical_id}|{version_arn}".encode()).hexdigest()
+    return (rule_prefix + "w" + digest)[:EVENTBRIDGE_NAME_MAX]
+
+
+def unique_id(text: str) -> str:
+    """A signal's UniqueId from a message: CloudFormation shows it in the event, at most 64 chars."""
+    cleaned = _UNIQUE_ID_JUNK.sub(" ", text).strip() or "failed"
+    return cleaned[:UNIQUE_ID_MAX]
+
+
+@dataclass(frozen=True)
+class Signaller:
+    """SignalResource on the watched stack; ``sleep`` and ``now`` are seams for tests."""
+
+    cloudformation: Any
+    stack_id: str
+    sleep: Callable[[float], None] = time.sleep
+
+    def signal(self, logical_id: str, status: str, unique: str, *, retry_seconds: float = 0.0) -> str:
+        """``accepted``, ``done`` (the wait is already complete), ``gone`` (the stack or the wait is
+        over: nobody waits any more) or ``not-started`` (still refused after ``retry_seconds``)."""
+        waited = 0.0
+        while True:
+            try:
+                self.cloudformation.signal_resource(
+                    StackName=self.stack_id, LogicalResourceId=logical_id, UniqueId=unique, Status=status
+                )
+                return "accepted"
+            except ClientError as error:
+                message = str(error.response.get("Error", {}).get("Message", ""))
+                if message.startswith("Stack") and "does not exist" in message:
+                    return "gone"
+                if "CREATE_COMPLETE state" in message:
+                    return "done"
+                if "state and cannot be signaled" in message:
+                    return "gone"  # failed, rolling back or deleted: the stack no longer waits for it
+                not_started = "cannot be signaled" in message or "does not exist" in message
+                if not (not_started or is_transient(error)):
+                    raise
+            if waited >= retry_seconds:
+                return "not-started"
+            self.sleep(1.0)
+            waited += 1.0
+
+
+def watch_step(watch: Watch, rekognition: Any, signaller: Signaller, now: float, margin: float) -> bool:
+    """One poll: True when watching is over (the schedule is then removed). ``watch`` records progress.
+
+    ``margin`` is how long before a wait's end it is renewed (a poll interval and some slack).
+    """
+    try:
+        version = find_version(rekognition, watch.project_arn, watch.version_name)
+    except (ClientError, BotoCoreError) as error:
+        if is_transient(error):
+            return False  # not yet: the next poll looks again
+        raise
+    if (
+        version is None
+        or version["ProjectVersionArn"] != watch.version_arn
+        or version["Status"] == "DELETING"
+    ):
+        return True  # the version (and so its resource) is gone: nothing to hold
+    status = str(version["Status"])
+    if status == "TRAINING_IN_PROGRESS":
+        return _still_training(watch, signaller, now, margin)
+    if status == "TRAINING_FAILED":
+        message = str(version.get("StatusMessage") or "Training failed.")
+        return _release(watch, signaller, "FAILURE", unique_id(message), only_open=True)
+    return _release(watch, signaller, "SUCCESS", "training-completed")
+
+
+def _still_training(watch: Watch, signaller: Signaller, now: float, margin: float) -> bool:
+    if now >= watch.deadline:
+        hours = sum(seconds for _, seconds in watch.waits) / 3600
+        reason = unique_id(f"still training after {hours:g} h: training_timeout exceeded")
+        return _release(watch, signaller, "FAILURE", reason, only_open=True)
+    name, seconds = watch.waits[watch.signalled]
+    last = watch.signalled == len(watch.waits) - 1
+    if last or now < watch.current_since + seconds - margin:
+        return False
+    outcome = signaller.signal(name, "SUCCESS", f"training-continues-{watch.signalled + 1}")
+    if outcome == "gone":
+        return True
+    if outcome in ("accepted", "done"):
+        watch.signalled += 1
+        watch.current_since = now
+    return False
+
+
+def _release(
+    watch: Watch, signaller: Signaller, status: str, unique: str, *, only_open: bool = False
+) -> bool:
+    """Signal the open wait (and, for SUCCESS, every later one as it starts); True when all are done."""
+    while watch.signalled < len(watch.waits):
+        name, _ = watch.waits[watch.signalled]
+        retry = SIGNAL_RETRY_SECONDS if watch.signalled > 0 else 0.0
+        outcome = signaller.signal(name, status, unique, retry_seconds=retry)
+        if outcome == "gone":
+            return True
+        if outcome == "not-started":
+            return False  # the next poll signals it
+        watch.signalled += 1
+        if only_open:
+            return True  # a FAILURE ends the chain: CloudFormation rolls back
+    return True
+
+
+def start_schedule(
+    events: Any, lambda_: Any, *, function_name: str, function_arn: str, name: str, watch: Watch, minutes: int
+) -> None:
+    """The watcher's rule (``rate(N minutes)``), its permission to invoke this function, and its target;
+    every step replaces what a crashed earlier attempt left."""
+    schedule = f"rate({minutes} minute{'s' if minutes != 1 else ''})"
+    rule_arn = events.put_rule(Name=name, ScheduleExpression=schedule, State="ENABLED")["RuleArn"]
+    _ignore_missing(lambda: lambda_.remove_permission(FunctionName=function_name, StatementId=name))
+    lambda_.add_permission(
+        FunctionName=function_name,
+        StatementId=name,
+        Action="lambda:InvokeFunction",
+        Principal="events.amazonaws.com",
+        SourceArn=rule_arn,
+    )
+    keep_progress(events, name, function_arn, watch)
+
+
+def keep_progress(events: Any, name: str, function_arn: str, watch: Watch) -> None:
+    """Write the watch (with its progress) back as the rule's target Input, for the next poll."""
+    events.put_targets(Rule=name, Targets=[{"Id": "1", "Arn": function_arn, "Input": watch.as_input()}])
+
+
+def stop_schedule(events: Any, lambda_: Any, *, function_name: str, name: str) -> None:
+    """Remove target, permission and rule; each step runs even if an earlier one found nothing."""
+    _ignore_missing(lambda: events.remove_targets(Rule=name, Ids=["1"]))
+    _ignore_missing(lambda: lambda_.remove_permission(FunctionName=function_name, StatementId=name))
+    _ignore_missing(lambda: events.delete_rule(Name=name))
+
+
+def _ignore_missing(call: Callable[[], Any]) -> None:
+    try:
+        call()
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
