@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +13,9 @@ from typing import Any
 import jsii
 from aws_cdk import (
     Annotations,
+    CfnCreationPolicy,
+    CfnResourceSignal,
+    CfnWaitCondition,
     CustomResource,
     Duration,
     Fn,
@@ -39,6 +43,8 @@ from .datasets import FeatureConfig, TestingData, TrainingData
 from .provider import ProjectVersionProvider
 
 RESOURCE_TYPE = "Custom::RekognitionProjectVersion"
+ATTRIBUTES_TYPE = "Custom::RekognitionProjectVersionAttributes"
+DEFAULT_TRAINING_TIMEOUT = Duration.hours(24)
 VERSION_ARN_PATTERN = re.compile(
     r"^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}"
     r"/version/[a-zA-Z0-9_.\-]{1,255}/[0-9]+$"
@@ -131,6 +137,7 @@ class ProjectVersion(ProjectVersionBase):
         feature_config: FeatureConfig | None = None,
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         service_timeout: Duration | None = None,
+        training_timeout: Duration | None = None,
     ) -> None:
         """
         :param project: the Custom Labels project: a ``CfnProject`` in this app, or a project ARN.
@@ -152,8 +159,13 @@ class ProjectVersion(ProjectVersionBase):
         :param feature_config: settings of the project's feature (content moderation). Default: none.
         :param removal_policy: DESTROY deletes the version (stopping it first) with the stack; RETAIN
             keeps it. Default: DESTROY.
-        :param service_timeout: how long CloudFormation waits for training (1 s to 1 hour).
-            Default: 1 hour.
+        :param service_timeout: how long CloudFormation waits for each operation of the model version's
+            custom resource (1 s to 1 hour): starting training (including a wait for a free training
+            slot) and deleting the version. Default: 1 hour.
+        :param training_timeout: how long the deployment waits for training to end (1 minute to 72
+            hours). The stack is held by chained ``AWS::CloudFormation::WaitCondition`` resources of at
+            most 12 hours each, released by the provider when training ends. Default: 24 hours, the
+            longest training Rekognition documents.
         """
         super().__init__(scope, construct_id)
         errors = self._check_literals(
@@ -167,6 +179,7 @@ class ProjectVersion(ProjectVersionBase):
             feature_config=feature_config,
             removal_policy=removal_policy,
             service_timeout=service_timeout,
+            training_timeout=training_timeout,
         )
         if errors:
             raise ValueError(f"ProjectVersion {self.node.path}: " + "; ".join(errors))
@@ -215,6 +228,8 @@ class ProjectVersion(ProjectVersionBase):
         if warning:
             Annotations.of(self).add_warning_v2("rekognition-custom-labels:short-service-timeout", warning)
         self.provider = ProjectVersionProvider.of(self)
+        waits = self._training_waits(request, version_name, training_timeout or DEFAULT_TRAINING_TIMEOUT)
+        stack = Stack.of(self)
         self._resource = CustomResource(
             self,
             "Resource",
@@ -226,18 +241,42 @@ class ProjectVersion(ProjectVersionBase):
                 **request,
                 "VersionName": requested_name,
                 "Tags": Lazy.any(_TagsProducer(self._tags), omit_empty_array=True),
+                "TrainingWait": {
+                    "WaitConditions": [
+                        {"LogicalId": stack.get_logical_id(wait), "TimeoutSeconds": seconds}
+                        for wait, seconds in waits
+                    ]
+                },
             },
         )
+        # Empty our output bucket only once the version is gone (deletes run in reverse dependency
+        # order): a training that outlives a failed delete still writes its results there.
+        auto_delete = self.output_bucket.node.try_find_child("AutoDeleteObjectsCustomResource")
+        if output_bucket is None and auto_delete is not None:
+            self._resource.node.add_dependency(auto_delete)
+        previous: Construct = self._resource
+        for wait, _ in waits:
+            wait.node.add_dependency(previous)
+            previous = wait
+        # Read once training has ended: everything that uses the model waits for a trained one.
+        self._attributes = CustomResource(
+            self,
+            "Attributes",
+            service_token=self.provider.service_token,
+            resource_type=ATTRIBUTES_TYPE,
+            properties={"ProjectArn": project_arn, "VersionArn": self._resource.ref},
+        )
+        self._attributes.node.add_dependency(previous)
         self._grant_provider(project_arn, versions_arn, training_data, testing_data)
 
-        self.project_version_arn = self._resource.ref
-        self.version_name = self._resource.get_att_string("VersionName")
-        self.status = self._resource.get_att_string("Status")
-        self.f1_score = self._resource.get_att_string("F1Score")
-        self.billable_training_seconds = self._resource.get_att_string("BillableTrainingTimeInSeconds")
+        attribute = self._attributes.get_att_string
+        self.project_version_arn = attribute("Arn")
+        self.version_name = attribute("VersionName")
+        self.status = attribute("Status")
+        self.f1_score = attribute("F1Score")
+        self.billable_training_seconds = attribute("BillableTrainingTimeInSeconds")
         self.evaluation_summary = EvaluationSummaryLocation(
-            bucket_name=self._resource.get_att_string("EvaluationSummaryBucket"),
-            object_key=self._resource.get_att_string("EvaluationSummaryKey"),
+            bucket_name=attribute("EvaluationSummaryBucket"), object_key=attribute("EvaluationSummaryKey")
         )
 
     @property
@@ -254,6 +293,29 @@ class ProjectVersion(ProjectVersionBase):
                 "(arn:<partition>:rekognition:<region>:<account>:project/<p>/version/<v>/<timestamp>)"
             )
         return _ImportedProjectVersion(scope, construct_id, arn)
+
+    def _training_waits(
+        self, request: dict[str, Any], version_name: str | None, timeout: Duration
+    ) -> list[tuple[CfnWaitCondition, int]]:
+        """The chain of wait conditions that holds the deployment until training ends.
+
+        Wait conditions cannot be updated, so a new model version gets new ones: their logical ids
+        carry a hash of what makes the version (the same properties as its default name).
+        """
+        replacing = {k: request.get(k) for k in _REPLACING_PROPERTIES}
+        identity = Stack.of(self).resolve({"Path": self.node.path, "Name": version_name, **replacing})
+        digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
+        chain = Construct(self, f"Training{digest}")
+        total, most = int(timeout.to_seconds()), validation.WAIT_CONDITION_MAX_SECONDS
+        waits = []
+        for index in range(math.ceil(total / most)):
+            seconds = min(most, total - index * most)
+            wait = CfnWaitCondition(chain, f"Wait{index + 1}")
+            wait.cfn_options.creation_policy = CfnCreationPolicy(
+                resource_signal=CfnResourceSignal(count=1, timeout=f"PT{seconds}S")
+            )
+            waits.append((wait, seconds))
+        return waits
 
     def _path_name(self) -> str:
         """This construct's path below its stack, in the characters a version name allows."""
@@ -285,6 +347,7 @@ class ProjectVersion(ProjectVersionBase):
         feature_config: FeatureConfig | None,
         removal_policy: RemovalPolicy,
         service_timeout: Duration | None,
+        training_timeout: Duration | None,
     ) -> list[str]:
         errors: list[str] = []
         if isinstance(project, str):
@@ -313,6 +376,8 @@ class ProjectVersion(ProjectVersionBase):
             errors.append("removal_policy must be RemovalPolicy.DESTROY or RemovalPolicy.RETAIN")
         if service_timeout is not None:
             errors += validation.check_service_timeout(service_timeout)
+        if training_timeout is not None:
+            errors += validation.check_training_timeout(training_timeout)
         return errors
 
     def _grant_provider(

@@ -117,6 +117,22 @@ class ProjectVersionProvider(Construct):
             "crhelper's polling rules get unique names at deploy time; all start with this "
             "function's own name, and only those rules are granted",
         )
+        own_stack_arn = stack.format_arn(
+            service="cloudformation", resource="stack", resource_name=f"{stack.stack_name}/*"
+        )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="SignalTrainingWaits",
+                actions=["cloudformation:SignalResource"],
+                resources=[own_stack_arn],
+            )
+        )
+        acknowledge_wildcard(
+            self,
+            own_stack_arn,
+            "signals go to this stack's own wait conditions only; a stack ARN ends in an id "
+            "CloudFormation assigns at creation",
+        )
         self.role.add_to_policy(
             iam.PolicyStatement(
                 sid="PollPermissionOnSelf",

@@ -31,8 +31,8 @@ TAG_CHARS = re.compile(r"^[\w .:/=+\-@]*$")
 
 SERVICE_TIMEOUT_MIN_SECONDS = 1
 SERVICE_TIMEOUT_MAX_SECONDS = 3600
-# The provider polls once a minute and gives up one poll and 30 s before the timeout.
-SERVICE_TIMEOUT_USEFUL_SECONDS = 150
+# The provider polls once a minute and gives up one poll and 5 minutes before the timeout.
+SERVICE_TIMEOUT_USEFUL_SECONDS = 420
 
 
 def _literal(value: object) -> bool:
@@ -104,7 +104,26 @@ def check_service_timeout(timeout: Duration) -> list[str]:
     if not SERVICE_TIMEOUT_MIN_SECONDS <= seconds <= SERVICE_TIMEOUT_MAX_SECONDS:
         return [
             "service_timeout must be between 1 second and 1 hour, CloudFormation's limit for a "
-            f"custom resource (got {seconds} seconds); train longer with the WaitCondition mode"
+            f"custom resource (got {seconds} seconds); training_timeout sets how long training may take"
+        ]
+    return []
+
+
+# How long a deployment can wait for training: the service documents up to 24 hours; each wait
+# condition of the chain holds at most 12 hours, and the chain is kept to six of them.
+TRAINING_TIMEOUT_MIN_SECONDS = 60
+TRAINING_TIMEOUT_MAX_SECONDS = 72 * 3600
+WAIT_CONDITION_MAX_SECONDS = 12 * 3600
+
+
+def check_training_timeout(timeout: Duration) -> list[str]:
+    seconds = timeout.to_seconds()
+    if Token.is_unresolved(seconds):
+        return ["training_timeout must be a literal Duration (it decides how many wait conditions to chain)"]
+    if not TRAINING_TIMEOUT_MIN_SECONDS <= seconds <= TRAINING_TIMEOUT_MAX_SECONDS:
+        return [
+            "training_timeout must be between 1 minute and 72 hours (six chained 12-hour wait "
+            f"conditions; Rekognition documents trainings of up to 24 hours) (got {seconds} seconds)"
         ]
     return []
 
@@ -118,7 +137,8 @@ def short_timeout_warning(timeout: Duration | None) -> str | None:
         return None
     return (
         f"service_timeout {seconds} s leaves no time to poll: the provider checks once a minute and stops "
-        "waiting a poll and 30 s before the timeout, so any training, stop or delete will answer FAILED"
+        "waiting a poll and 5 minutes before the timeout, so any training start, stop or delete that has "
+        "to wait will answer FAILED"
     )
 
 

@@ -47,8 +47,13 @@ from version_lifecycle import (
 )
 
 POLL_INTERVAL_MINUTES = int(os.environ.get("POLL_INTERVAL_MINUTES", "1"))
-# A wait is renewed, and the deadline kept, this long before CloudFormation's own end of it.
-RENEW_MARGIN_SECONDS = 2 * POLL_INTERVAL_MINUTES * 60 + 60
+# A request gives up this long (plus a poll interval) before CloudFormation's ServiceTimeout: a poll
+# can be late (a cold start, a slow call), and our Reason must arrive before CloudFormation's timeout.
+DEADLINE_SLACK_SECONDS = 300
+# A wait is renewed this long before CloudFormation's own end of it (renewing early costs nothing), and
+# the deadline kept this long before the last wait ends, so that our Reason, not a timeout, explains it.
+RENEW_MARGIN_SECONDS = max(15 * 60, 3 * POLL_INTERVAL_MINUTES * 60)
+DEADLINE_MARGIN_SECONDS = max(5 * 60, 2 * POLL_INTERVAL_MINUTES * 60 + 60)
 ATTRIBUTES_TYPE = "Custom::RekognitionProjectVersionAttributes"
 helper = HardenedResource(
     rule_prefix=os.environ.get("POLL_RULE_PREFIX", "RekCL-poll-"), polling_interval=POLL_INTERVAL_MINUTES
@@ -82,7 +87,7 @@ def hand_over(event: dict[str, Any], spec: VersionSpec, data: dict[str, Any], co
         version_arn=arn,
         waits=list(spec.training_wait.wait_conditions),
         started=now,
-        deadline=now + spec.training_wait.timeout_seconds - RENEW_MARGIN_SECONDS,
+        deadline=now + spec.training_wait.timeout_seconds - DEADLINE_MARGIN_SECONDS,
         current_since=now,
     )
     start_schedule(
@@ -157,7 +162,7 @@ def read_attributes(event: dict[str, Any]) -> str:
 def start_clock(data: dict[str, Any], service_timeout: int, now: float | None = None) -> None:
     """Remember when to give up: one poll interval (and a margin) before CloudFormation does."""
     now = time.time() if now is None else now
-    margin = POLL_INTERVAL_MINUTES * 60 + 30
+    margin = POLL_INTERVAL_MINUTES * 60 + DEADLINE_SLACK_SECONDS
     data["Started"] = str(now)
     data["Deadline"] = str(now + service_timeout - margin)
 

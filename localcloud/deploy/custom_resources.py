@@ -143,8 +143,12 @@ class CustomResourceRunner:
     def _answered(self, request_id: str) -> bool:
         return any(not r.failed for r in self.responses.responses(request_id))
 
+    def invoke_async(self, function: ProviderFunction, event: Mapping[str, Any]) -> None:
+        """An asynchronous invocation (as EventBridge makes one), retried by "Lambda" after a crash."""
+        self._invoke(function, event)
+
     def _invoke(self, function: ProviderFunction, event: Mapping[str, Any]) -> None:
-        kind = "Poll" if event.get("CrHelperPoll") else str(event.get("RequestType"))
+        kind = "Poll" if event.get("CrHelperPoll") else str(event.get("RequestType", "Scheduled"))
         for _ in range(1 + LAMBDA_RETRIES):
             with _COUNTING:
                 self.counts[kind] += 1

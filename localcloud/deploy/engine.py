@@ -9,6 +9,7 @@ event, one line each, in the order they happen.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 import time
@@ -29,6 +30,7 @@ from .custom_resources import CustomResourceFailed, CustomResourceRunner, Provid
 from .events import Printer
 from .intrinsics import Pseudo, Resolver, TemplateError, dependencies, dependency_order
 from .provisioners import Provisioned, ProvisionError, provisioner_for
+from .scheduler import firing_schedules
 from .signals import SignalError, wait_condition
 
 CUSTOM = "AWS::CloudFormation::CustomResource"
@@ -139,16 +141,19 @@ class Engine:
             self._stack_event(stack, f"{verb}_FAILED", "; ".join(failed_rules))
             raise DeployFailed("; ".join(failed_rules), previous)
         journal: Journal = []
-        failure = run_graph(
-            dependency_order(stack.template),
-            dependencies(stack.template),
-            lambda logical_id: self._apply(stack, deployment, previous, logical_id, journal),
-            workers=self.workers,
-        )
+        code = (deployment, previous) if previous is not None else (deployment,)
+        with self._schedules(code):
+            failure = run_graph(
+                dependency_order(stack.template),
+                dependencies(stack.template),
+                lambda logical_id: self._apply(stack, deployment, previous, logical_id, journal),
+                workers=self.workers,
+            )
         if failure is not None:
             if not isinstance(failure, DeployFailed):
                 raise failure
-            failure.remaining = self._roll_back(stack, deployment, previous, journal, verb)
+            with self._schedules(code):
+                failure.remaining = self._roll_back(stack, deployment, previous, journal, verb)
             if failure.remaining is None:  # a create rolled back: the stack is gone
                 self.cloud.signals.close_stack(stack.stack_name)
             raise failure
@@ -171,7 +176,8 @@ class Engine:
         self._stack_event(stack, "DELETE_IN_PROGRESS")
         try:
             resources = list(deployment.resources.values())
-            self._delete_all(stack, deployment.template, resources, (deployment,), record=deployment)
+            with self._schedules((deployment,)):
+                self._delete_all(stack, deployment.template, resources, (deployment,), record=deployment)
         except DeployFailed as failure:
             deployment.status = "DELETE_FAILED"
             self._stack_event(stack, deployment.status, str(failure))
@@ -478,6 +484,19 @@ class Engine:
                 )
                 return self._runner(deployment), ProviderFunction(config, token)
         raise ProvisionError(f"the ServiceToken {token} is not a function of this stack")
+
+    def _schedules(self, deployments: tuple[Deployment, ...]) -> contextlib.AbstractContextManager[None]:
+        """EventBridge firing the stack's own schedules (the training watcher) while it deploys."""
+
+        def invoke(function_arn: str, event: dict[str, Any]) -> bool:
+            try:
+                runner, function = self._custom({"ServiceToken": function_arn}, *deployments)
+            except ProvisionError:
+                return False  # not a function of this stack
+            runner.invoke_async(function, event)
+            return True
+
+        return firing_schedules(self._client("events"), invoke, time_scale=self.time_scale)
 
     def _runner(self, deployment: Deployment) -> CustomResourceRunner:
         runner = CustomResourceRunner(

@@ -124,7 +124,7 @@ def test_a_failed_training_fails_the_open_wait_with_the_service_message(
 def test_a_wait_about_to_end_is_renewed_by_the_next_one(
     cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any], chain: Chain
 ) -> None:
-    # GIVEN a first wait shorter than the training (200 s, renewed a margin of 180 s before its end)
+    # GIVEN a first wait shorter than the training (200 s: within the renewal margin from the start)
     timed = with_waits(properties, ("Wait1", 200), ("Wait2", 43200))
     assert cfn.send(cfn.event("Create", "Classifier", timed)).status == "SUCCESS"
     # WHEN the chain waits and the watcher polls
@@ -138,7 +138,8 @@ def test_a_wait_about_to_end_is_renewed_by_the_next_one(
 def test_a_training_longer_than_the_waits_fails_at_the_deadline_saying_so(
     cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any]
 ) -> None:
-    # GIVEN one wait of 240 s (the deadline: a margin of 180 s before its end) and a 180-s training
+    # GIVEN one wait of 240 s (the deadline is a margin before its end: past at the first poll) and a
+    # 180-s training
     timed = with_waits(properties, ("Wait1", 240))
     chain = Chain(cloud, ["Wait1"])
     assert cfn.send(cfn.event("Create", "Classifier", timed)).status == "SUCCESS"

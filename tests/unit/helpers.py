@@ -74,6 +74,14 @@ def only_version(template: Template) -> tuple[str, Mapping[str, Any]]:
     return logical_id, resource
 
 
+def only_attributes(template: Template) -> tuple[str, Mapping[str, Any]]:
+    """Logical id and definition of the single ``Custom::RekognitionProjectVersionAttributes``."""
+    found = template.find_resources("Custom::RekognitionProjectVersionAttributes")
+    assert len(found) == 1, f"expected one attributes step, found {sorted(found)}"
+    ((logical_id, resource),) = found.items()
+    return logical_id, resource
+
+
 def version_properties(template: Template) -> Mapping[str, Any]:
     props: Mapping[str, Any] = only_version(template)[1]["Properties"]
     return props

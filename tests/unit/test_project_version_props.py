@@ -27,6 +27,7 @@ from .helpers import (
     logical_id_of,
     manifests,
     new_stack,
+    only_attributes,
     only_version,
     provider_function,
     synth,
@@ -611,22 +612,26 @@ def test_resource_properties_are_the_create_project_version_request() -> None:
         "VersionDescription",
         "FeatureConfig",
         "Tags",
+        "TrainingWait",
     }
 
 
 # --- attributes -----------------------------------------------------------------------------------
 
 
-def test_project_version_arn_is_the_resource_ref() -> None:
+def test_project_version_arn_is_read_once_training_has_ended() -> None:
     # GIVEN a version
     stack = new_stack()
     version = ProjectVersion(stack, "V", project=PROJECT_ARN)
 
     # WHEN its ARN is resolved
-    logical_id, _ = only_version(synth(stack))
+    template = synth(stack)
+    logical_id, _ = only_version(template)
+    attributes_id, attributes = only_attributes(template)
 
-    # THEN it is the custom resource's physical id
-    assert stack.resolve(version.project_version_arn) == {"Ref": logical_id}
+    # THEN it comes from the attributes step, which reads the version's own ARN (its physical id)
+    assert stack.resolve(version.project_version_arn) == get_att(attributes_id, "Arn")
+    assert attributes["Properties"]["VersionArn"] == {"Ref": logical_id}
 
 
 @pytest.mark.parametrize(
@@ -649,10 +654,10 @@ def test_attributes_are_get_att_of_the_resource(
     version = ProjectVersion(stack, "V", project=PROJECT_ARN)
 
     # WHEN the attribute is resolved
-    logical_id, _ = only_version(synth(stack))
+    attributes_id, _ = only_attributes(synth(stack))
 
-    # THEN it is Fn::GetAtt of the custom resource
-    assert stack.resolve(read(version)) == get_att(logical_id, attribute)
+    # THEN it is Fn::GetAtt of the attributes step (read after training)
+    assert stack.resolve(read(version)) == get_att(attributes_id, attribute)
 
 
 def test_import_by_literal_arn_parses_the_version_name() -> None:
@@ -730,9 +735,13 @@ def test_grant_detect_custom_labels_on_exactly_this_version() -> None:
     # THEN the grant succeeded and the role may call DetectCustomLabels on this version's ARN only
     assert isinstance(grant, iam.Grant)
     assert grant.success
-    logical_id, _ = only_version(synth(stack))
+    attributes_id, _ = only_attributes(synth(stack))
     assert _detect_policy(stack, role) == [
-        {"Action": "rekognition:DetectCustomLabels", "Effect": "Allow", "Resource": {"Ref": logical_id}}
+        {
+            "Action": "rekognition:DetectCustomLabels",
+            "Effect": "Allow",
+            "Resource": get_att(attributes_id, "Arn"),
+        }
     ]
 
 
