@@ -155,3 +155,25 @@ def test_stacks_are_chosen_by_pattern_and_destroyed_newest_first(tmp_path: Path)
     assert Workspace(state).stack_names() == [] and look(state)["buckets"] == []
     # AND a destroy with nothing deployed says so
     assert "Nothing to destroy" in localcloud(state, "destroy", "--force").stdout
+
+
+@pytest.mark.slow
+def test_a_three_hour_training_deploys_on_a_scaled_clock(state: Path, synth: Synth) -> None:
+    # GIVEN a three-hour training on a clock 600 times faster (about 18 real seconds)
+    scaled = ("--training-seconds", "10800", "--time-scale", "600")
+    # WHEN the example app is deployed
+    result = localcloud(state, "deploy", "--assembly", str(synth().assembly_dir), *scaled)
+    # THEN it completed with the trained version's outputs, held by a wait the provider released
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Received SUCCESS signal with UniqueId training-completed" in result.stdout
+    report = json.loads(localcloud(state, "status", "--json", *scaled).stdout)
+    (stack,) = report["stacks"]
+    assert stack["status"] == "CREATE_COMPLETE" and float(stack["outputs"]["F1Score"]) > 0
+    (version,) = report["cloud"]["model_versions"]
+    assert version["arn"] == stack["outputs"]["ProjectVersionArn"]
+    assert version["status"] == "TRAINING_COMPLETED"
+    assert report["cloud"]["eventbridge_rules"] == [] and report["cloud"]["lambda_permissions"] == []
+    # WHEN destroyed THEN status --json shows nothing of the stack
+    assert localcloud(state, "destroy", "--force", *scaled).returncode == 0
+    after = json.loads(localcloud(state, "status", "--json", *scaled).stdout)
+    assert after["stacks"] == [] and nothing_of_ours(look(state))

@@ -50,6 +50,11 @@ def three_hours() -> Iterator[LocalCloud]:
 
 
 @pytest.fixture
+def two_hours() -> Iterator[LocalCloud]:
+    yield from cloud_training_for(2)
+
+
+@pytest.fixture
 def twenty_hours() -> Iterator[LocalCloud]:
     yield from cloud_training_for(20)
 
@@ -147,24 +152,24 @@ def test_a_twenty_hour_training_deploys_across_chained_waits(
 
 
 def test_a_training_that_fails_after_two_hours_rolls_back_leaving_nothing(
-    three_hours: LocalCloud,
+    two_hours: LocalCloud,
     responses: tuple[ResponseServer, CertificatePair],
     events: io.StringIO,
     tmp_path: Path,
 ) -> None:
-    engine = engine_for(three_hours, responses, events)
+    engine = engine_for(two_hours, responses, events)
     stack = app(tmp_path)
     (name,) = [
         r["Properties"]["VersionName"]
         for r in stack.resources.values()
         if r["Type"] == "Custom::RekognitionProjectVersion"
     ]
-    three_hours.service.faults.fail_training(name, "The manifest file has too few labels.")
+    two_hours.service.faults.fail_training(name, "The manifest file has too few labels.")
     # WHEN deployed THEN it fails with the service's words and the rollback removes everything
     with pytest.raises(DeployFailed, match="The manifest file has too few labels"):
         engine.deploy(stack)
     assert "ROLLBACK_COMPLETE" in events.getvalue()
-    assert nothing_left(three_hours) == {}
+    assert nothing_left(two_hours) == {}
 
 
 def test_a_training_longer_than_training_timeout_fails_and_a_later_destroy_leaves_nothing(
@@ -201,16 +206,21 @@ def test_destroy_during_training_waits_for_it_and_leaves_nothing(
         engine.deploy(app(tmp_path, training_timeout=cdk.Duration.hours(1)))
     remaining = failed.value.remaining
     assert remaining is not None
-    # WHEN destroyed again until it succeeds (each attempt waits within its ServiceTimeout)
+    # WHEN it is destroyed while training goes on, and again until the destroy succeeds
+    assert list(versions(three_hours_at_300).values()) == ["TRAINING_IN_PROGRESS"]
+    refused = []
     for _ in range(5):
         try:
             engine.destroy(remaining)
             break
         except DeployFailed as again:
             assert again.remaining is not None
+            refused.append(str(again))
             remaining = again.remaining
-    # THEN it succeeded once training had ended, and nothing is left
-    assert remaining.status == "DELETE_COMPLETE" or not remaining.resources
+    # THEN each destroy that ended during training failed saying why (after waiting its ServiceTimeout),
+    # the one during which training ended succeeded, and nothing is left
+    assert all("neither stop nor delete" in reason for reason in refused)
+    assert remaining.status == "DELETE_COMPLETE" and remaining.resources == {}
     assert nothing_left(three_hours_at_300) == {}
 
 
