@@ -14,11 +14,13 @@ real second on the unscaled clock), and ThrottlingException answers.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ from localcloud.cfn_response import ResponseServer, make_test_certificate
 from localcloud.deploy.engine import Engine
 from localcloud.deploy.events import Printer
 from localcloud.rekognition.calls import peak_rate
+from localcloud.rekognition.clock import Clock
 from localcloud.rekognition.faults import CONTROL_PLANE
 from localcloud.rekognition.service import Durations
 from localcloud.sample_data import shapes_dataset
@@ -65,6 +68,30 @@ def synth(outdir: Path, versions: int) -> Any:
     return artifact
 
 
+@contextlib.contextmanager
+def local_engine(
+    work: Path, name: str, durations: Durations, *, time_scale: float, clock: Clock | None = None
+) -> Iterator[tuple[LocalCloud, Engine]]:
+    """A local cloud holding the bench dataset, and a quiet deploy engine for it."""
+    certificate = make_test_certificate(work / f"tls-{name}")
+    with LocalCloud(durations=durations, clock=clock) as cloud, ResponseServer(certificate) as responses:
+        cloud.client("s3").create_bucket(Bucket="bench-dataset")
+        for key, body in shapes_dataset(bucket="bench-dataset", images_per_label=4).items():
+            cloud.client("s3").put_object(Bucket="bench-dataset", Key=key, Body=body)
+        printer = Printer(io.StringIO())
+        yield (
+            cloud,
+            Engine(
+                cloud,
+                responses,
+                cert_file=certificate.cert_file,
+                printer=printer,
+                time_scale=time_scale,
+                show_progress=False,
+            ),
+        )
+
+
 def lower_bound(versions: int) -> float:
     return math.ceil(versions / 2) * TRAINING_SECONDS + POLL_SECONDS
 
@@ -72,21 +99,9 @@ def lower_bound(versions: int) -> float:
 def measure(versions: int, work: Path) -> dict[str, float]:
     stack = synth(work / f"out{versions}", versions)
     durations = Durations(training=TRAINING_SECONDS, starting=1, stopping=1, deleting=1)
-    certificate = make_test_certificate(work / f"tls{versions}")
-    with LocalCloud(durations=durations) as cloud, ResponseServer(certificate) as responses:
-        cloud.client("s3").create_bucket(Bucket="bench-dataset")
-        for key, body in shapes_dataset(bucket="bench-dataset", images_per_label=4).items():
-            cloud.client("s3").put_object(Bucket="bench-dataset", Key=key, Body=body)
+    with local_engine(work, str(versions), durations, time_scale=TIME_SCALE) as (cloud, engine):
         cloud.service.faults.limit_tps(int(CONTROL_PLANE_TPS * TIME_SCALE))  # the quota, on this clock
         cloud.service.calls.clear()
-        engine = Engine(
-            cloud,
-            responses,
-            cert_file=certificate.cert_file,
-            printer=Printer(io.StringIO()),
-            time_scale=TIME_SCALE,
-            show_progress=False,
-        )
         started = time.monotonic()
         engine.deploy(stack)
         wall = time.monotonic() - started

@@ -6,21 +6,15 @@ renews the first). The lower bound is the training itself on the scaled clock.
 
 from __future__ import annotations
 
-import io
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from localcloud.cfn_response import ResponseServer, make_test_certificate
-from localcloud.deploy.engine import Engine
-from localcloud.deploy.events import Printer
 from localcloud.rekognition.clock import ScaledClock
 from localcloud.rekognition.service import Durations
-from localcloud.sample_data import shapes_dataset
-from localcloud.server import LocalCloud
 
-from .deploy import synth
+from .deploy import local_engine, synth
 
 TIME_SCALE = 600.0
 HOURS = (3.0, 20.0)
@@ -29,20 +23,8 @@ HOURS = (3.0, 20.0)
 def measure(hours: float, work: Path) -> dict[str, float]:
     stack = synth(work / f"out{hours:g}", 1)
     durations = Durations(training=hours * 3600, starting=300, stopping=120, deleting=120)
-    certificate = make_test_certificate(work / f"tls{hours:g}")
     clock = ScaledClock(TIME_SCALE)
-    with LocalCloud(clock=clock, durations=durations) as cloud, ResponseServer(certificate) as responses:
-        cloud.client("s3").create_bucket(Bucket="bench-dataset")
-        for key, body in shapes_dataset(bucket="bench-dataset", images_per_label=4).items():
-            cloud.client("s3").put_object(Bucket="bench-dataset", Key=key, Body=body)
-        engine = Engine(
-            cloud,
-            responses,
-            cert_file=certificate.cert_file,
-            printer=Printer(io.StringIO()),
-            time_scale=TIME_SCALE,
-            show_progress=False,
-        )
+    with local_engine(work, f"{hours:g}h", durations, time_scale=TIME_SCALE, clock=clock) as (_, engine):
         started = time.monotonic()
         engine.deploy(stack)
         wall = time.monotonic() - started
