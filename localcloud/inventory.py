@@ -45,6 +45,9 @@ def _projects_and_versions(cloud: LocalCloud) -> tuple[list[dict[str, Any]], lis
                 "name": version["ProjectVersionArn"].split("/version/", 1)[1].split("/", 1)[0],
                 "arn": version["ProjectVersionArn"],
                 "status": version["Status"],
+                # As DescribeProjectVersions reports them (None when it reports none, e.g. never started).
+                "min_inference_units": version.get("MinInferenceUnits"),
+                "max_inference_units": version.get("MaxInferenceUnits"),
             }
             for version in described
         ]
@@ -148,6 +151,16 @@ def _describe(kind: str, entry: dict[str, Any]) -> str:
     return str(entry["name"])
 
 
+def _inference_units(entry: dict[str, Any]) -> str:
+    """A model version's inference units in words; without a maximum the service does not auto-scale."""
+    low, high = entry.get("min_inference_units"), entry.get("max_inference_units")
+    if low is None:
+        return "inference units not reported" if high is None else f"up to {high} inference units"
+    if high is None or high == low:
+        return f"{low} inference unit{'s' * (low != 1)}"
+    return f"{low} to {high} inference units (auto scaling)"
+
+
 def inventory_lines(found: Inventory) -> list[str]:
     """A heading per kind with its count, then one indented line per entry."""
     lines = []
@@ -157,5 +170,5 @@ def inventory_lines(found: Inventory) -> list[str]:
     running = [v for v in found.get("model_versions", []) if v["status"] in SERVING_STATUSES]
     if running:
         lines.append(f"  running models: {len(running)}")
-        lines += [f"    {v['arn']}  {v['status']}" for v in running]
+        lines += [f"    {v['arn']}  {v['status']}  {_inference_units(v)}" for v in running]
     return lines

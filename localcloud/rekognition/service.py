@@ -588,6 +588,8 @@ class CustomLabelsService:
         if version.status not in ("TRAINING_COMPLETED", "STOPPED", "FAILED"):
             raise in_use(f"The model version cannot be started while its status is {version.status}.")
         minimum: int = params["MinInferenceUnits"]
+        # Without a maximum the model does not auto-scale (documented); what DescribeProjectVersions then
+        # reports as MaxInferenceUnits is not documented: the emulator reports the minimum.
         maximum: int = params.get("MaxInferenceUnits", minimum)
         if maximum < minimum:
             raise invalid("MaxInferenceUnits must be at least MinInferenceUnits.")

@@ -46,6 +46,8 @@ def test_deploy_update_replace_destroy_across_commands(state: Path, synth: Synth
             "name": stack["outputs"]["VersionName"],
             "arn": arn,
             "status": "TRAINING_COMPLETED",
+            "min_inference_units": None,
+            "max_inference_units": None,
         }
     ]
     assert [f["name"] for f in cloud["lambda_functions"] if f["name"].startswith("RekCL-")] != []

@@ -9,6 +9,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from aws_cdk import aws_s3 as s3
 
 from localcloud.command_line import main
 from localcloud.commands import Options, opened
+from localcloud.rekognition.service import Durations
+from localcloud.sample_data import shapes_dataset
 from localcloud.workspace import Workspace
 
 from .cli_helpers import ROOT, localcloud, look
@@ -253,6 +256,85 @@ def test_status_prints_readable_lines(deployed_buckets: Path) -> None:
     assert result.returncode == 0
     assert "Alpha  CREATE_COMPLETE" in result.stdout and "S3 buckets: 2" in result.stdout
     assert "[" not in result.stdout and "WARNING" not in result.stdout
+
+
+def _settled(rekognition: Any, project_arn: str, name: str, status: str) -> str:
+    """The version's ARN once DescribeProjectVersions reports ``status`` (a few real seconds at most)."""
+    deadline = time.monotonic() + 60
+    while True:
+        (version,) = rekognition.describe_project_versions(ProjectArn=project_arn, VersionNames=[name])[
+            "ProjectVersionDescriptions"
+        ]
+        if version["Status"] == status:
+            return str(version["ProjectVersionArn"])
+        assert time.monotonic() < deadline, f"{name} stayed {version['Status']}, never {status}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def serving_models(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A saved cloud (no stack) whose project holds a model running on 1 to 3 inference units
+    (``autoscaled``), one started on 2 without a maximum (``fixed``) and one trained, never started
+    (``idle``); returns the state directory and each version's ARN by name."""
+    state = tmp_path / "state"
+    quick = Options(Workspace(state), durations=Durations.uniform(1), time_scale=240)
+    with opened(quick) as cloud:
+        s3_client, rekognition = cloud.client("s3"), cloud.client("rekognition")
+        for bucket in ("units-data", "units-output"):
+            s3_client.create_bucket(Bucket=bucket)
+        objects = shapes_dataset(bucket="units-data", images_per_label=2, labels=("circle", "square"))
+        for key, body in objects.items():
+            s3_client.put_object(Bucket="units-data", Key=key, Body=body)
+        project_arn = rekognition.create_project(ProjectName="units")["ProjectArn"]
+        data = {
+            name: {"Assets": [{"GroundTruthManifest": {"S3Object": {"Bucket": "units-data", "Name": key}}}]}
+            for name, key in (
+                ("TrainingData", "manifests/train.manifest"),
+                ("TestingData", "manifests/test.manifest"),
+            )
+        }
+        arns: dict[str, str] = {}
+        for name in ("autoscaled", "fixed", "idle"):  # one at a time: the account trains two at most
+            rekognition.create_project_version(
+                ProjectArn=project_arn, VersionName=name, OutputConfig={"S3Bucket": "units-output"}, **data
+            )
+            arns[name] = _settled(rekognition, project_arn, name, "TRAINING_COMPLETED")
+        rekognition.start_project_version(
+            ProjectVersionArn=arns["autoscaled"], MinInferenceUnits=1, MaxInferenceUnits=3
+        )
+        rekognition.start_project_version(ProjectVersionArn=arns["fixed"], MinInferenceUnits=2)
+        for name in ("autoscaled", "fixed"):
+            _settled(rekognition, project_arn, name, "RUNNING")
+    return state, arns
+
+
+def test_status_reports_each_model_versions_inference_units(
+    serving_models: tuple[Path, dict[str, str]],
+) -> None:
+    # GIVEN models running on 1 to 3 and on 2 inference units, and a trained model never started
+    state, arns = serving_models
+    # WHEN status --json is asked
+    report = status_json(state)
+    # THEN each version carries the units DescribeProjectVersions reports, null for the one never started
+    units = {
+        v["name"]: (v["status"], v["min_inference_units"], v["max_inference_units"])
+        for v in report["cloud"]["model_versions"]
+    }
+    assert units == {
+        "autoscaled": ("RUNNING", 1, 3),
+        "fixed": ("RUNNING", 2, 2),  # no maximum given: the emulator reports the minimum (undocumented)
+        "idle": ("TRAINING_COMPLETED", None, None),
+    }
+    # WHEN the readable status is asked THEN the running models are listed with their units
+    result = localcloud(state, "status")
+    assert result.returncode == 0, result.stderr
+    running = result.stdout.split("  running models: 2\n", 1)[1].splitlines()
+    assert sorted(running) == sorted(
+        [
+            f"    {arns['autoscaled']}  RUNNING  1 to 3 inference units (auto scaling)",
+            f"    {arns['fixed']}  RUNNING  2 inference units",
+        ]
+    )
 
 
 def test_a_deleted_saved_cloud_is_reported_and_refused(deployed_buckets: Path, buckets_app: Path) -> None:
