@@ -1,0 +1,128 @@
+"""KMS keys: ``AWS::KMS::Key``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .common import (
+    Context,
+    Provisioned,
+    ProvisionError,
+    _changed,
+    _code,
+    _document,
+    _failing_as,
+    _flag,
+    _gone,
+    _message,
+    _number,
+    _quietly,
+    _ResourceType,
+    _tag_changes,
+    _tags,
+    partition,
+)
+
+
+def _kms_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"TagKey": k, "TagValue": v} for k, v in tags.items()]
+
+
+class Key(_ResourceType):
+    label = "KMS key"
+    supported = frozenset(
+        {
+            "Description",
+            "Enabled",
+            "EnableKeyRotation",
+            "RotationPeriodInDays",
+            "KeyPolicy",
+            "KeySpec",
+            "KeyUsage",
+            "MultiRegion",
+            "Origin",
+            "PendingWindowInDays",
+            "Tags",
+        }
+    )
+    replaced_by = frozenset({"KeySpec", "KeyUsage", "MultiRegion", "Origin"})
+
+    def create(self, ctx: Context, logical_id: str, properties: Mapping[str, Any]) -> Provisioned:
+        kms = ctx.client("kms")
+        request: dict[str, Any] = {
+            k: properties[k] for k in ("Description", "KeySpec", "KeyUsage", "Origin") if k in properties
+        }
+        if "KeyPolicy" in properties:
+            request["Policy"] = _document(properties["KeyPolicy"])
+        if "MultiRegion" in properties:
+            request["MultiRegion"] = _flag(properties["MultiRegion"])
+        if tags := _tags(properties):
+            request["Tags"] = _kms_tags(tags)
+        with _failing_as(self.label, logical_id):
+            key_id = str(kms.create_key(**request)["KeyMetadata"]["KeyId"])
+        try:
+            self._settle(kms, key_id, {}, properties)
+        except ProvisionError:
+            _quietly(lambda: kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7))
+            raise
+        return Provisioned(key_id, self._attributes(ctx, key_id))
+
+    def update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        physical_id: str,
+        old: Mapping[str, Any],
+        new: Mapping[str, Any],
+    ) -> Provisioned:
+        kms = ctx.client("kms")
+        with _failing_as(self.label, physical_id):
+            if _changed(old, new, "Description"):
+                kms.update_key_description(KeyId=physical_id, Description=str(new.get("Description", "")))
+            if _changed(old, new, "KeyPolicy") and "KeyPolicy" in new:
+                kms.put_key_policy(
+                    KeyId=physical_id, PolicyName="default", Policy=_document(new["KeyPolicy"])
+                )
+            set_tags, removed = _tag_changes(old, new)
+            if set_tags:
+                kms.tag_resource(KeyId=physical_id, Tags=_kms_tags(set_tags))
+            if removed:
+                kms.untag_resource(KeyId=physical_id, TagKeys=removed)
+        self._settle(kms, physical_id, old, new)
+        return Provisioned(physical_id, self._attributes(ctx, physical_id))
+
+    def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
+        """Keys are never deleted at once: they are scheduled, with a window of 7 to 30 days (default 30)."""
+        window = min(30, max(7, _number(properties.get("PendingWindowInDays", 30))))
+        try:
+            ctx.client("kms").schedule_key_deletion(KeyId=physical_id, PendingWindowInDays=window)
+        except ClientError as error:
+            # KMSInvalidStateException: already pending deletion, which is where delete leads anyway.
+            if not _gone(error, "NotFoundException", "KMSInvalidStateException"):
+                raise ProvisionError(
+                    f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
+                ) from error
+
+    def _settle(self, kms: Any, key_id: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        """Rotation and enablement, which CreateKey does not take."""
+        with _failing_as(self.label, key_id):
+            if _changed(old, new, "EnableKeyRotation", "RotationPeriodInDays"):
+                if _flag(new.get("EnableKeyRotation", False)):
+                    period = new.get("RotationPeriodInDays")
+                    extra = {"RotationPeriodInDays": _number(period)} if period is not None else {}
+                    kms.enable_key_rotation(KeyId=key_id, **extra)
+                elif old:
+                    kms.disable_key_rotation(KeyId=key_id)
+            if _changed(old, new, "Enabled"):
+                if _flag(new.get("Enabled", True)):
+                    kms.enable_key(KeyId=key_id)
+                else:
+                    kms.disable_key(KeyId=key_id)
+
+    @staticmethod
+    def _attributes(ctx: Context, key_id: str) -> dict[str, Any]:
+        arn = f"arn:{partition(ctx.region)}:kms:{ctx.region}:{ctx.account}:key/{key_id}"
+        return {"Arn": arn, "KeyId": key_id}

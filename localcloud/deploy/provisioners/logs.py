@@ -1,0 +1,98 @@
+"""CloudWatch Logs log groups: ``AWS::Logs::LogGroup``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .common import (
+    Context,
+    Provisioned,
+    ProvisionError,
+    _changed,
+    _code,
+    _failing_as,
+    _gone,
+    _message,
+    _number,
+    _quietly,
+    _ResourceType,
+    _tag_changes,
+    _tags,
+    generated_name,
+    partition,
+)
+
+
+class LogGroup(_ResourceType):
+    label = "Log group"
+    supported = frozenset({"LogGroupName", "RetentionInDays", "KmsKeyId", "LogGroupClass", "Tags"})
+    replaced_by = frozenset({"LogGroupName", "LogGroupClass"})
+
+    def create(self, ctx: Context, logical_id: str, properties: Mapping[str, Any]) -> Provisioned:
+        logs = ctx.client("logs")
+        name = str(properties.get("LogGroupName") or generated_name(ctx.stack_name, logical_id, 512))
+        request: dict[str, Any] = {"logGroupName": name}
+        if "KmsKeyId" in properties:
+            request["kmsKeyId"] = str(properties["KmsKeyId"])
+        if "LogGroupClass" in properties:
+            request["logGroupClass"] = str(properties["LogGroupClass"])
+        if tags := _tags(properties):
+            request["tags"] = tags
+        with _failing_as(self.label, name):
+            logs.create_log_group(**request)
+        try:
+            self._retention(logs, name, {}, properties)
+        except ProvisionError:
+            _quietly(lambda: logs.delete_log_group(logGroupName=name))
+            raise
+        return Provisioned(name, {"Arn": f"{self._arn(ctx, name)}:*"})
+
+    def update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        physical_id: str,
+        old: Mapping[str, Any],
+        new: Mapping[str, Any],
+    ) -> Provisioned:
+        logs = ctx.client("logs")
+        arn = self._arn(ctx, physical_id)
+        self._retention(logs, physical_id, old, new)
+        with _failing_as(self.label, physical_id):
+            if _changed(old, new, "KmsKeyId"):
+                if new.get("KmsKeyId"):
+                    logs.associate_kms_key(logGroupName=physical_id, kmsKeyId=str(new["KmsKeyId"]))
+                else:
+                    logs.disassociate_kms_key(logGroupName=physical_id)
+            set_tags, removed = _tag_changes(old, new)
+            if set_tags:
+                logs.tag_resource(resourceArn=arn, tags=set_tags)
+            if removed:
+                logs.untag_resource(resourceArn=arn, tagKeys=removed)
+        return Provisioned(physical_id, {"Arn": f"{arn}:*"})
+
+    def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
+        try:
+            ctx.client("logs").delete_log_group(logGroupName=physical_id)
+        except ClientError as error:
+            if not _gone(error, "ResourceNotFoundException"):
+                raise ProvisionError(
+                    f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
+                ) from error
+
+    def _retention(self, logs: Any, name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        if not _changed(old, new, "RetentionInDays"):
+            return
+        with _failing_as(self.label, name):
+            if new.get("RetentionInDays") is not None:
+                logs.put_retention_policy(logGroupName=name, retentionInDays=_number(new["RetentionInDays"]))
+            else:
+                logs.delete_retention_policy(logGroupName=name)
+
+    @staticmethod
+    def _arn(ctx: Context, name: str) -> str:
+        """The log group's ARN as the Logs API takes it; CloudFormation's ``Arn`` adds ``:*``."""
+        return f"arn:{partition(ctx.region)}:logs:{ctx.region}:{ctx.account}:log-group:{name}"

@@ -1,0 +1,43 @@
+"""The one mapping from CloudFormation resource type to its provisioner, and the look-ups on it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .cdk import Metadata
+from .common import Provisioner, _ResourceType
+from .events import EventRule
+from .iam import ManagedPolicy, Policy, Role
+from .kms import Key
+from .lambda_ import Function, Permission
+from .logs import LogGroup
+from .rekognition import Project
+from .s3 import Bucket, BucketPolicy
+
+PROVISIONERS: dict[str, Provisioner] = {
+    "AWS::S3::Bucket": Bucket(),
+    "AWS::S3::BucketPolicy": BucketPolicy(),
+    "AWS::KMS::Key": Key(),
+    "AWS::IAM::Role": Role(),
+    "AWS::IAM::Policy": Policy(),
+    "AWS::IAM::ManagedPolicy": ManagedPolicy(),
+    "AWS::Lambda::Function": Function(),
+    "AWS::Lambda::Permission": Permission(),
+    "AWS::Logs::LogGroup": LogGroup(),
+    "AWS::Events::Rule": EventRule(),
+    "AWS::Rekognition::Project": Project(),
+    "AWS::CDK::Metadata": Metadata(),
+}
+
+
+def provisioner_for(resource_type: str) -> Provisioner | None:
+    return PROVISIONERS.get(resource_type)
+
+
+def ignored_properties(resource_type: str, properties: Mapping[str, Any]) -> list[str]:
+    """The properties of a resource the local cloud does not act on, for the engine to report."""
+    provisioner = PROVISIONERS.get(resource_type)
+    if not isinstance(provisioner, _ResourceType):
+        return []
+    return sorted(set(properties) - provisioner.supported)
