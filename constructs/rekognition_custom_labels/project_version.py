@@ -6,7 +6,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ from aws_cdk import (
     TagType,
     Token,
 )
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rekognition as rekognition
@@ -37,10 +38,11 @@ from aws_cdk import aws_s3 as s3
 
 from constructs import Construct, IValidation
 
-from . import validation
-from .acknowledgements import acknowledge_wildcard
+from . import metrics, validation
 from .datasets import FeatureConfig, TestingData, TrainingData
 from .provider import ProjectVersionProvider
+from .provider_grants import grant_provider
+from .serving import InferenceUnits, render_gate
 
 RESOURCE_TYPE = "Custom::RekognitionProjectVersion"
 ATTRIBUTES_TYPE = "Custom::RekognitionProjectVersionAttributes"
@@ -49,8 +51,6 @@ VERSION_ARN_PATTERN = re.compile(
     r"^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}"
     r"/version/[a-zA-Z0-9_.\-]{1,255}/[0-9]+$"
 )
-# The KMS permissions CreateProjectVersion documents for the caller, on the model's key.
-_MODEL_KEY_ACTIONS = ("kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt")
 _HASH_CHARS = 12
 _NAME_PATH_MAX = validation.VERSION_NAME_MAX - _HASH_CHARS - 1
 
@@ -78,11 +78,33 @@ class ProjectVersionBase(Resource):
     """What a model version offers, whether declared here or imported by ARN."""
 
     project_version_arn: str
+    project_name: str
     version_name: str
 
     def grant_detect_custom_labels(self, grantee: iam.IGrantable) -> iam.Grant:
         """Let ``grantee`` call DetectCustomLabels on this model version, and on nothing else."""
         return self._grant(grantee, "rekognition:DetectCustomLabels")
+
+    def metric(self, metric_name: str, **options: Any) -> cloudwatch.Metric:
+        """This version's metric ``metric_name`` (``AWS/Rekognition``, dimensions ProjectName and
+        VersionName); ``options`` are ``cloudwatch.MetricOptions`` (statistic, period, label, ...)."""
+        return metrics.version_metric(self.project_name, self.version_name, metric_name, **options)
+
+    def metric_in_service_inference_units(self, **options: Any) -> cloudwatch.Metric:
+        """Inference units the running model uses (Average: one-minute average). Default: Average, 5 min."""
+        return self.metric(metrics.IN_SERVICE_INFERENCE_UNITS, **{"statistic": "Average", **options})
+
+    def metric_desired_inference_units(self, **options: Any) -> cloudwatch.Metric:
+        """Inference units auto scaling is moving to. Default: Average, 5 minutes."""
+        return self.metric(metrics.DESIRED_INFERENCE_UNITS, **{"statistic": "Average", **options})
+
+    def metric_min_inference_units(self, **options: Any) -> cloudwatch.Metric:
+        """MinInferenceUnits of the StartProjectVersion request. Default: Average, 5 minutes."""
+        return self.metric(metrics.MIN_INFERENCE_UNITS, **{"statistic": "Average", **options})
+
+    def metric_max_inference_units(self, **options: Any) -> cloudwatch.Metric:
+        """MaxInferenceUnits of the StartProjectVersion request. Default: Average, 5 minutes."""
+        return self.metric(metrics.MAX_INFERENCE_UNITS, **{"statistic": "Average", **options})
 
     def _grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
         return iam.Grant.add_to_principal(
@@ -95,8 +117,10 @@ class _ImportedProjectVersion(ProjectVersionBase):
         super().__init__(scope, construct_id, environment_from_arn=arn)
         self.project_version_arn = arn
         if Token.is_unresolved(arn):
+            self.project_name = Fn.select(1, Fn.split("/", arn))
             self.version_name = Fn.select(3, Fn.split("/", arn))
         else:
+            self.project_name = arn.split("/")[1]
             self.version_name = arn.split("/")[3]
 
 
@@ -138,6 +162,9 @@ class ProjectVersion(ProjectVersionBase):
         removal_policy: RemovalPolicy = RemovalPolicy.DESTROY,
         service_timeout: Duration | None = None,
         training_timeout: Duration | None = None,
+        inference_units: InferenceUnits | None = None,
+        min_f1_score: float | None = None,
+        min_label_f1_scores: Mapping[str, float] | None = None,
     ) -> None:
         """
         :param project: the Custom Labels project: a ``CfnProject`` in this app, or a project ARN.
@@ -166,6 +193,16 @@ class ProjectVersion(ProjectVersionBase):
             hours). The stack is held by chained ``AWS::CloudFormation::WaitCondition`` resources of at
             most 12 hours each, released by the provider when training ends. Default: 24 hours, the
             longest training Rekognition documents.
+        :param inference_units: start the model once it is trained (and has passed its F1 gate), with
+            these inference units; the deployment completes once it is RUNNING, and a new version
+            replaces it without downtime (the old one serves until the new one runs, and is stopped
+            in CloudFormation's cleanup). A change of units keeps the version (it is stopped and
+            started again); removing them stops the model. Default: the model is not started.
+        :param min_f1_score: the overall F1 score (0 to 1) the trained model must reach; below it the
+            deployment fails, quoting the scores, the model is never started and the rollback deletes
+            it. Changing only the gate re-checks the existing model. Default: no gate.
+        :param min_label_f1_scores: minimum F1 score per label (0 to 1), read from the evaluation
+            summary training writes to S3. Default: no per-label gate.
         """
         super().__init__(scope, construct_id)
         errors = self._check_literals(
@@ -180,6 +217,9 @@ class ProjectVersion(ProjectVersionBase):
             removal_policy=removal_policy,
             service_timeout=service_timeout,
             training_timeout=training_timeout,
+            inference_units=inference_units,
+            min_f1_score=min_f1_score,
+            min_label_f1_scores=min_label_f1_scores,
         )
         if errors:
             raise ValueError(f"ProjectVersion {self.node.path}: " + "; ".join(errors))
@@ -209,7 +249,7 @@ class ProjectVersion(ProjectVersionBase):
         )
         self.output_prefix = output_prefix if output_prefix is not None else f"{self._path_name()}/"
 
-        project_arn, versions_arn = _project_arns(self, project)
+        project_arn, versions_arn, project_name = _project_arns(self, project)
         request: dict[str, Any] = {
             "ProjectArn": project_arn,
             "OutputConfig": {"S3Bucket": self.output_bucket.bucket_name, "S3KeyPrefix": self.output_prefix},
@@ -258,20 +298,40 @@ class ProjectVersion(ProjectVersionBase):
         for wait, _ in waits:
             wait.node.add_dependency(previous)
             previous = wait
-        # Read once training has ended: everything that uses the model waits for a trained one.
+        # Once training has ended: read, gated and started here, so that everything that uses the
+        # model waits for a trained (and serving) one, and moves to a new version once that one serves.
+        gate = render_gate(min_f1_score, min_label_f1_scores)
         self._attributes = CustomResource(
             self,
             "Attributes",
             service_token=self.provider.service_token,
             resource_type=ATTRIBUTES_TYPE,
-            properties={"ProjectArn": project_arn, "VersionArn": self._resource.ref},
+            service_timeout=service_timeout or Duration.hours(1),
+            properties={
+                "ProjectArn": project_arn,
+                "VersionArn": self._resource.ref,
+                **(inference_units.render() if inference_units is not None else {}),
+                **gate,
+            },
         )
         self._attributes.node.add_dependency(previous)
-        self._grant_provider(project_arn, versions_arn, training_data, testing_data)
+        manifests = [data.manifest for data in (training_data, testing_data) if data is not None]
+        grant_provider(
+            self.provider,
+            project_arn=project_arn,
+            versions_arn=versions_arn,
+            kms_key=self.kms_key,
+            output_bucket=self.output_bucket,
+            output_prefix=self.output_prefix,
+            manifests=[manifest for manifest in manifests if manifest is not None],
+            version=self._resource,
+            deployed_model=self._attributes if gate else None,
+        )
 
         attribute = self._attributes.get_att_string
         self.project_version_arn = attribute("Arn")
         self.version_name = attribute("VersionName")
+        self.project_name = project_name
         self.status = attribute("Status")
         self.f1_score = attribute("F1Score")
         self.billable_training_seconds = attribute("BillableTrainingTimeInSeconds")
@@ -348,6 +408,9 @@ class ProjectVersion(ProjectVersionBase):
         removal_policy: RemovalPolicy,
         service_timeout: Duration | None,
         training_timeout: Duration | None,
+        inference_units: InferenceUnits | None,
+        min_f1_score: float | None,
+        min_label_f1_scores: Mapping[str, float] | None,
     ) -> list[str]:
         errors: list[str] = []
         if isinstance(project, str):
@@ -378,102 +441,24 @@ class ProjectVersion(ProjectVersionBase):
             errors += validation.check_service_timeout(service_timeout)
         if training_timeout is not None:
             errors += validation.check_training_timeout(training_timeout)
+        if inference_units is not None:
+            errors += validation.check_inference_units(inference_units.min, inference_units.max)
+        errors += validation.check_f1_scores(min_f1_score, min_label_f1_scores)
         return errors
 
-    def _grant_provider(
-        self,
-        project_arn: str,
-        versions_arn: str,
-        training_data: TrainingData | None,
-        testing_data: TestingData | None,
-    ) -> None:
-        """Least privilege for this version only; the resource waits for the grants to be in place."""
-        role = self.provider.role
-        grants = [
-            iam.Grant.add_to_principal(
-                grantee=role,
-                actions=["rekognition:CreateProjectVersion", "rekognition:DescribeProjectVersions"],
-                resource_arns=[project_arn],
-            ),
-            iam.Grant.add_to_principal(
-                grantee=role,
-                actions=[
-                    "rekognition:DescribeProjectVersions",
-                    "rekognition:StartProjectVersion",
-                    "rekognition:StopProjectVersion",
-                    "rekognition:DeleteProjectVersion",
-                    "rekognition:TagResource",
-                    "rekognition:UntagResource",
-                    "rekognition:ListTagsForResource",
-                ],
-                resource_arns=[versions_arn],
-            ),
-            iam.Grant.add_to_principal(
-                grantee=role,
-                actions=["s3:PutObject"],
-                resource_arns=[self.output_bucket.arn_for_objects(f"{self.output_prefix}*")],
-            ),
-            self.kms_key.grant(role, *_MODEL_KEY_ACTIONS),
-        ]
-        if (
-            self.output_bucket.encryption_key is not None
-            and self.output_bucket.encryption_key is not self.kms_key
-        ):
-            grants.append(self.output_bucket.encryption_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt"))
-        manifests = [training_data.manifest] if training_data is not None else []
-        if testing_data is not None and testing_data.manifest is not None:
-            manifests.append(testing_data.manifest)
-        for manifest in manifests:
-            grants.append(_grant_object_read(role, manifest.bucket, manifest.key))
-            grants.append(_grant_object_read(role, manifest.images_bucket, "*"))
-        for grant in grants:
-            grant.apply_before(self._resource)
 
-        provider = self.provider
-        acknowledge_wildcard(
-            provider,
-            versions_arn,
-            "model version ARNs end in a creation timestamp chosen by Rekognition at training time; "
-            "the grant covers the versions of this one project only",
-        )
-        acknowledge_wildcard(
-            provider,
-            self.output_bucket.arn_for_objects(f"{self.output_prefix}*"),
-            "training writes evaluation and manifest summaries under the output prefix with "
-            "service-chosen names; PutObject is granted under that prefix only",
-        )
-        for images_bucket in {id(m.images_bucket): m.images_bucket for m in manifests}.values():
-            acknowledge_wildcard(
-                provider,
-                images_bucket.arn_for_objects("*"),
-                "training reads every image the Ground Truth manifest lists, and the service "
-                "requires them all in this one bucket; read of objects only",
-            )
-
-
-def _grant_object_read(role: iam.IGrantable, bucket: s3.IBucket, key_pattern: str) -> iam.Grant:
-    """Read of objects only (``grant_read`` would add ``s3:List*`` and ``s3:GetBucket*``)."""
-    grant = iam.Grant.add_to_principal(
-        grantee=role,
-        actions=["s3:GetObject", "s3:GetObjectVersion"],
-        resource_arns=[bucket.arn_for_objects(key_pattern)],
-    )
-    if bucket.encryption_key is not None:
-        grant = grant.combine(bucket.encryption_key.grant_decrypt(role))
-    return grant
-
-
-def _project_arns(scope: Construct, project: rekognition.CfnProject | str) -> tuple[str, str]:
-    """The project's ARN and the ARN pattern of its model versions."""
+def _project_arns(scope: Construct, project: rekognition.CfnProject | str) -> tuple[str, str, str]:
+    """The project's ARN, the ARN pattern of its model versions, and its name."""
     if isinstance(project, rekognition.CfnProject):
         versions = Stack.of(scope).format_arn(
             service="rekognition", resource="project", resource_name=f"{project.ref}/version/*"
         )
-        return project.attr_arn, versions
+        return project.attr_arn, versions, project.ref  # Ref is the project's name
     if Token.is_unresolved(project):
         parts = Fn.split("/", project)
-        return project, Fn.join("/", [Fn.select(0, parts), Fn.select(1, parts), "version", "*"])
-    return project, project.rsplit("/", 1)[0] + "/version/*"
+        versions = Fn.join("/", [Fn.select(0, parts), Fn.select(1, parts), "version", "*"])
+        return project, versions, Fn.select(1, parts)
+    return project, project.rsplit("/", 1)[0] + "/version/*", project.split("/")[1]
 
 
 @jsii.implements(IStableStringProducer)

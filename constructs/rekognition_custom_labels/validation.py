@@ -166,3 +166,39 @@ def check_tags(tags: Mapping[str, str]) -> list[str]:
                     f"tag value {value!r} of {key!r} may contain only letters, digits, spaces and _.:/=+-@"
                 )
     return errors
+
+
+# StartProjectVersion: at least one inference unit; at most 5 per model (the per-model quota).
+INFERENCE_UNITS_MAX = 5
+
+
+def check_inference_units(minimum: int, maximum: int | None) -> list[str]:
+    errors: list[str] = []
+    if _literal(minimum) and not (isinstance(minimum, int) and 1 <= minimum <= INFERENCE_UNITS_MAX):
+        errors.append(
+            f"inference_units.min must be a whole number from 1 to {INFERENCE_UNITS_MAX} (got {minimum!r})"
+        )
+    if maximum is not None and _literal(maximum):
+        if not (isinstance(maximum, int) and 1 <= maximum <= INFERENCE_UNITS_MAX):
+            errors.append(
+                f"inference_units.max must be a whole number up to {INFERENCE_UNITS_MAX}, the per-model "
+                f"quota (got {maximum!r})"
+            )
+        elif _literal(minimum) and isinstance(minimum, int) and maximum < minimum:
+            errors.append(f"inference_units.max ({maximum}) must be at least inference_units.min ({minimum})")
+    return errors
+
+
+def check_f1_scores(min_f1_score: float | None, min_label_f1_scores: Mapping[str, float] | None) -> list[str]:
+    errors: list[str] = []
+    scores = {"min_f1_score": min_f1_score} if min_f1_score is not None else {}
+    for label, score in (min_label_f1_scores or {}).items():
+        if _literal(label) and (not isinstance(label, str) or not label):
+            errors.append(f"min_label_f1_scores keys must be label names (got {label!r})")
+        scores[f"min_label_f1_scores[{label!r}]"] = score
+    for name, score in scores.items():
+        if not _literal(score):
+            continue
+        if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1:
+            errors.append(f"{name} must be an F1 score from 0 to 1 (got {score!r})")
+    return errors

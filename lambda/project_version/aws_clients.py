@@ -3,9 +3,9 @@
 Clients honour the standard endpoint settings (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_<SERVICE>``), so
 tests and the local cloud point the unmodified handler at moto and the Rekognition emulator. Throttling
 and transient errors are retried inside each call by botocore's standard retry mode, except by the
-client that starts trainings: botocore would also retry the training quota's LimitExceededException,
-for seconds and five calls, where a slot takes many minutes to free; the handler waits for it instead,
-one CreateProjectVersion per poll.
+client that starts trainings and models: botocore would also retry the quotas' LimitExceededException,
+for seconds and five calls, where a training slot takes many minutes to free (the handler waits for it
+instead, one CreateProjectVersion per poll) and a running model never frees its slot by itself.
 """
 
 from __future__ import annotations
@@ -40,9 +40,14 @@ def rekognition() -> Any:
     return client("rekognition")
 
 
-def rekognition_trainer() -> Any:
-    """For CreateProjectVersion only: each call is tried once (the caller decides what to retry)."""
+def rekognition_once() -> Any:
+    """For CreateProjectVersion and StartProjectVersion: each call is tried once (the caller decides
+    what to retry)."""
     return single_attempt_client("rekognition")
+
+
+def s3() -> Any:
+    return client("s3")
 
 
 def events() -> Any:

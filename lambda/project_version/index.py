@@ -11,12 +11,15 @@ poll needs in ``helper.Data`` (carried into the polling event).
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from typing import Any
 
 import aws_clients
+import deployed_model
 from botocore.exceptions import BotoCoreError, ClientError
+from deadlines import POLL_INTERVAL_MINUTES, Unfinished, out_of_time, start_clock, waited
 from hardened_resource import HardenedResource
 from resource_properties import OWNER_TAG, REPLACING, PropertyError, VersionSpec, parse
 from training_watch import (
@@ -46,22 +49,14 @@ from version_lifecycle import (
     version_name_of,
 )
 
-POLL_INTERVAL_MINUTES = int(os.environ.get("POLL_INTERVAL_MINUTES", "1"))
-# A request gives up this long (plus a poll interval) before CloudFormation's ServiceTimeout: a poll
-# can be late (a cold start, a slow call), and our Reason must arrive before CloudFormation's timeout.
-DEADLINE_SLACK_SECONDS = 300
 # A wait is renewed this long before CloudFormation's own end of it (renewing early costs nothing), and
 # the deadline kept this long before the last wait ends, so that our Reason, not a timeout, explains it.
 RENEW_MARGIN_SECONDS = max(15 * 60, 3 * POLL_INTERVAL_MINUTES * 60)
 DEADLINE_MARGIN_SECONDS = max(5 * 60, 2 * POLL_INTERVAL_MINUTES * 60 + 60)
-ATTRIBUTES_TYPE = "Custom::RekognitionProjectVersionAttributes"
+LOG = logging.getLogger(__name__)
 helper = HardenedResource(
     rule_prefix=os.environ.get("POLL_RULE_PREFIX", "RekCL-poll-"), polling_interval=POLL_INTERVAL_MINUTES
 )
-
-
-class Unfinished(RuntimeError):
-    """The work cannot finish before CloudFormation stops waiting."""
 
 
 def handler(event: dict[str, Any], context: Any) -> None:
@@ -129,51 +124,33 @@ def stop_watching_named(context: Any, name: str) -> None:
     stop_schedule(aws_clients.events(), aws_clients.lambda_(), function_name=context.function_name, name=name)
 
 
-# -- attributes after training ----------------------------------------------------------------------
+# -- the trained model as deployed (attributes, gate, serving) -----------------------------------------
 
 
-def is_attributes(event: dict[str, Any]) -> bool:
-    return event.get("ResourceType") == ATTRIBUTES_TYPE
+def deploy_model(event: dict[str, Any], poll: bool) -> str:
+    """One step of ``Custom::RekognitionProjectVersionAttributes``: its ARN when done, "" to poll again."""
+    data = helper.Data
+    try:
+        done = deployed_model.step(event, data) if poll else deployed_model.begin(event, data)
+    except (ClientError, BotoCoreError) as error:
+        if is_transient(error) and not out_of_time(data):
+            return ""  # try again at the next poll
+        stop_on_failure(event, data)
+        raise
+    except Exception:
+        stop_on_failure(event, data)
+        raise
+    helper.finish_now = done is not None
+    return done or ""
 
 
-def read_attributes(event: dict[str, Any]) -> str:
-    """The trained version's attributes, read once the stack's waits are over (one Describe)."""
-    properties = event.get("ResourceProperties", {})
-    arn, project = str(properties.get("VersionArn", "")), str(properties.get("ProjectArn", ""))
-    if not is_version_arn(arn):
-        raise PropertyError(f"VersionArn {arn!r} is not a model version ARN")
-    version = find_version(aws_clients.rekognition(), project, version_name_of(arn))
-    if version is None or version["ProjectVersionArn"] != arn:
-        raise RuntimeError(f"Model version {arn} does not exist")
-    status = str(version["Status"])
-    if status == "TRAINING_FAILED":
-        message = str(version.get("StatusMessage") or "Training failed.")
-        raise RuntimeError(f"{message} (model version {arn} failed to train)")
-    if status == "TRAINING_IN_PROGRESS":
-        raise RuntimeError(f"Model version {arn} is still training, but its wait is over")
-    helper.Data.update(attributes(version))
-    helper.finish_now = True
-    return arn
-
-
-# -- time -------------------------------------------------------------------------------------------
-
-
-def start_clock(data: dict[str, Any], service_timeout: int, now: float | None = None) -> None:
-    """Remember when to give up: one poll interval (and a margin) before CloudFormation does."""
-    now = time.time() if now is None else now
-    margin = POLL_INTERVAL_MINUTES * 60 + DEADLINE_SLACK_SECONDS
-    data["Started"] = str(now)
-    data["Deadline"] = str(now + service_timeout - margin)
-
-
-def out_of_time(data: dict[str, Any], now: float | None = None) -> bool:
-    now = time.time() if now is None else now
-    return "Deadline" in data and now >= float(data["Deadline"])
-
-
-def waited(data: dict[str, Any]) -> str:
-    return f"{int(time.time() - float(data.get('Started', time.time())))} s"
+def stop_on_failure(event: dict[str, Any], data: dict[str, Any]) -> None:
+    """A failed Update to another version stops the model it started (no Delete will come for it)."""
+    if event["RequestType"] == "Update":
+        try:
+            deployed_model.stop_started(event, data)
+        except (ClientError, BotoCoreError):
+            LOG.warning("Could not stop the model this update started", exc_info=True)
 
 
 # -- create and update ------------------------------------------------------------------------------
@@ -192,7 +169,7 @@ def begin_training(event: dict[str, Any], spec: VersionSpec, data: dict[str, Any
     """
     client = aws_clients.rekognition()
     try:
-        arn = start_training(client, spec, owner(event, spec), aws_clients.rekognition_trainer())
+        arn = start_training(client, spec, owner(event, spec), aws_clients.rekognition_once())
     except (ClientError, BotoCoreError) as error:
         if not (no_training_slot(error) or is_transient(error)):
             raise
@@ -268,8 +245,8 @@ def answer_when_started(
 
 @helper.create
 def create(event: dict[str, Any], context: Any) -> str:
-    if is_attributes(event):
-        return read_attributes(event)
+    if deployed_model.is_deployed_model(event):
+        return deploy_model(event, poll=False) or str(helper.Data.get("Arn", ""))
     spec = parse(event["ResourceProperties"])
     start_clock(helper.Data, spec.service_timeout)
     finished = begin_training(event, spec, helper.Data)
@@ -313,6 +290,8 @@ def watch_training(event: dict[str, Any], data: dict[str, Any], *, replacing: bo
 
 @helper.poll_create
 def poll_create(event: dict[str, Any], context: Any) -> str | None:
+    if deployed_model.is_deployed_model(event):
+        return deploy_model(event, poll=True) or None
     if waiting_for_slot(helper.Data):
         return wait_for_slot(event, helper.Data, context, replacing=False)
     return watch_training(event, helper.Data, replacing=False)
@@ -348,8 +327,8 @@ def abandoned_version(event: dict[str, Any], spec: VersionSpec, current: str) ->
 
 @helper.update
 def update(event: dict[str, Any], context: Any) -> str:
-    if is_attributes(event):
-        return read_attributes(event)
+    if deployed_model.is_deployed_model(event):
+        return deploy_model(event, poll=False) or str(event["PhysicalResourceId"])
     spec = parse(event["ResourceProperties"])
     start_clock(helper.Data, spec.service_timeout)
     current = str(event.get("PhysicalResourceId", ""))
@@ -383,6 +362,8 @@ def update(event: dict[str, Any], context: Any) -> str:
 
 @helper.poll_update
 def poll_update(event: dict[str, Any], context: Any) -> str | None:
+    if deployed_model.is_deployed_model(event):
+        return deploy_model(event, poll=True) or None
     data = helper.Data
     if "Abandoned" in data:
         return clean_up_abandoned(event, data)
@@ -420,7 +401,10 @@ def project_of(event: dict[str, Any]) -> str:
 @helper.delete
 def delete(event: dict[str, Any], context: Any) -> str:
     physical = str(event["PhysicalResourceId"])
-    if is_attributes(event) or not is_version_arn(physical):  # nothing to delete
+    if deployed_model.is_deployed_model(event):
+        helper.finish_now = deployed_model.begin_delete(event, helper.Data)
+        return physical
+    if not is_version_arn(physical):  # nothing to delete
         helper.finish_now = True
         return physical
     stop_watching(event, context, physical)
@@ -434,6 +418,13 @@ def delete(event: dict[str, Any], context: Any) -> str:
 @helper.poll_delete
 def poll_delete(event: dict[str, Any], context: Any) -> str | None:
     physical = str(event["PhysicalResourceId"])
+    if deployed_model.is_deployed_model(event):
+        try:
+            return physical if deployed_model.delete_step(event, helper.Data) else None
+        except (ClientError, BotoCoreError) as error:
+            if is_transient(error) and not out_of_time(helper.Data):
+                return None
+            raise
     try:
         progress = delete_step(aws_clients.rekognition(), project_of(event), physical)
     except (ClientError, BotoCoreError) as error:

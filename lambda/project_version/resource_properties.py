@@ -231,3 +231,116 @@ def _training_wait(value: Any) -> TrainingWait | None:
         seconds = int(_number(entry.get("TimeoutSeconds"), f"{name}.TimeoutSeconds", 1, MAX_WAIT_SECONDS))
         chain.append((logical_id, seconds))
     return TrainingWait(tuple(chain))
+
+
+# -- the trained model as deployed (``Custom::RekognitionProjectVersionAttributes``) ----------------
+
+MODEL_KNOWN = {
+    "ProjectArn",
+    "VersionArn",
+    "MinInferenceUnits",
+    "MaxInferenceUnits",
+    "MinF1Score",
+    "MinLabelF1Scores",
+    "ServiceToken",
+    "ServiceTimeout",
+}
+# Inference units a started model may use: the per-model quota.
+MAX_INFERENCE_UNITS = 5
+VERSION_ARN = re.compile(
+    r"arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}/version/[a-zA-Z0-9_.\-]{1,255}/[0-9]+"
+)
+
+
+@dataclass(frozen=True)
+class Units:
+    """StartProjectVersion's inference units; without a maximum the service does not auto-scale."""
+
+    minimum: int
+    maximum: int | None = None
+
+    @property
+    def request(self) -> dict[str, int]:
+        units = {"MinInferenceUnits": self.minimum}
+        return units if self.maximum is None else {**units, "MaxInferenceUnits": self.maximum}
+
+    def describe(self) -> str:
+        if self.maximum is None or self.maximum == self.minimum:
+            return f"{self.minimum} inference unit{'s' * (self.minimum != 1)}"
+        return f"{self.minimum} to {self.maximum} inference units (auto scaling)"
+
+    def matches(self, version: Mapping[str, Any]) -> bool:
+        """Whether a running model uses these units (a missing maximum means "no auto scaling")."""
+        low = version.get("MinInferenceUnits")
+        high = version.get("MaxInferenceUnits") or low
+        return low == self.minimum and high == (self.maximum or self.minimum)
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The evaluation a model must reach before it is started (F1 scores, 0..1, overall and per label)."""
+
+    min_f1: float | None
+    min_label_f1: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    project_arn: str
+    version_arn: str
+    units: Units | None
+    gate: Gate | None
+    service_timeout: int
+
+
+def _units(value: Any, name: str) -> int:
+    number = _number(value, name, 1, MAX_INFERENCE_UNITS)
+    if number != int(number):
+        raise PropertyError(f"{name} must be a whole number (got {value!r})")
+    return int(number)
+
+
+def parse_model(properties: Mapping[str, Any]) -> ModelSpec:
+    unknown = sorted(set(properties) - MODEL_KNOWN)
+    if unknown:
+        raise PropertyError(f"unknown properties {', '.join(unknown)}")
+    project_arn = _text(properties.get("ProjectArn"), "ProjectArn", PROJECT_ARN)
+    version_arn = _text(properties.get("VersionArn"), "VersionArn", VERSION_ARN)
+    if version_arn.split("/version/")[0] != project_arn.rsplit("/", 1)[0]:
+        raise PropertyError(f"VersionArn {version_arn} is not a model version of project {project_arn}")
+    units = None
+    if properties.get("MinInferenceUnits") is not None:
+        minimum = _units(properties["MinInferenceUnits"], "MinInferenceUnits")
+        maximum = None
+        if properties.get("MaxInferenceUnits") is not None:
+            maximum = _units(properties["MaxInferenceUnits"], "MaxInferenceUnits")
+            if maximum < minimum:
+                raise PropertyError(
+                    f"MaxInferenceUnits ({maximum}) must be at least MinInferenceUnits ({minimum})"
+                )
+        units = Units(minimum, maximum)
+    elif properties.get("MaxInferenceUnits") is not None:
+        raise PropertyError("MaxInferenceUnits needs MinInferenceUnits")
+    gate = None
+    if properties.get("MinF1Score") is not None or properties.get("MinLabelF1Scores") is not None:
+        minimum_f1 = properties.get("MinF1Score")
+        labels = _mapping(properties.get("MinLabelF1Scores") or {}, "MinLabelF1Scores")
+        gate = Gate(
+            min_f1=None if minimum_f1 is None else _number(minimum_f1, "MinF1Score", 0, 1),
+            min_label_f1={
+                _text(label, "MinLabelF1Scores key", min_length=1): _number(
+                    score, f"MinLabelF1Scores[{label!r}]", 0, 1
+                )
+                for label, score in labels.items()
+            },
+        )
+    timeout = str(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
+    if not timeout.isdigit():
+        raise PropertyError(f"ServiceTimeout must be a whole number of seconds (got {timeout!r})")
+    return ModelSpec(
+        project_arn=project_arn,
+        version_arn=version_arn,
+        units=units,
+        gate=gate,
+        service_timeout=int(_number(timeout, "ServiceTimeout", 1, 3600)),
+    )

@@ -8,18 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
-from resource_properties import OWNER_TAG, VersionSpec
+from resource_properties import OWNER_TAG, VERSION_ARN, VersionSpec
 
-VERSION_ARN = re.compile(
-    r"arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}/version/[a-zA-Z0-9_.\-]{1,255}/[0-9]+"
-)
 TRANSIENT = frozenset(
     {
         "ThrottlingException",
