@@ -104,9 +104,10 @@ class Workspace:
         finally:
             os.close(descriptor)
 
-    def note_endpoint(self, endpoint: str) -> None:
-        """Tell commands refused while this one serves where the same cloud can be reached."""
-        self._write_holder({**self._holder(), "endpoint": endpoint})
+    def note_endpoint(self, endpoint: str, *, until_stopped: bool = False) -> None:
+        """Tell commands refused while this one runs where the same cloud can be reached (``serve``
+        serves it ``until_stopped``; others while they run)."""
+        self._write_holder({**self._holder(), "endpoint": endpoint, "until_stopped": until_stopped})
 
     def _write_holder(self, holder: dict[str, Any]) -> None:
         if self._lock_fd is None:
@@ -121,9 +122,19 @@ class Workspace:
             return {}
         return holder if isinstance(holder, dict) else {}
 
+    def endpoint(self) -> str | None:
+        """Where the command holding the state serves its local cloud meanwhile (serve, deploy)."""
+        endpoint = self._holder().get("endpoint") if self._lock_file.is_file() else None
+        return str(endpoint) if endpoint else None
+
     def _refusal(self) -> str:
         holder = self._holder()
         message = f"another local cloud command is using {self.root} ({_holder_description(holder)})"
+        if holder.get("endpoint") and not holder.get("until_stopped"):
+            return (
+                f"{message}; its local cloud answers at {holder['endpoint']} while it runs. Wait for it "
+                "to finish, or use another --state."
+            )
         if holder.get("endpoint"):
             return (
                 f"{message}. It serves this cloud at {holder['endpoint']} until stopped: use that "

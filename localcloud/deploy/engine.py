@@ -15,7 +15,7 @@ import threading
 import time
 import zipfile
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,7 @@ class Engine:
         region: str = "us-east-1",
         show_progress: bool = True,
         workers: int = DEFAULT_WORKERS,
+        published: Callable[[Deployment], object] = lambda _: None,
     ) -> None:
         self.cloud = cloud
         self.responses = responses
@@ -119,6 +120,7 @@ class Engine:
         self.region = region
         self.show_progress = show_progress
         self.workers = workers
+        self.published = published  # told when an update's outputs are the stack's, before its cleanup
         self.account = cloud.service.account
         self._lock = threading.RLock()  # deployments and journals, shared by concurrent operations
         self._in_flight: dict[str, Mapping[str, Any]] = {}
@@ -157,15 +159,17 @@ class Engine:
             if failure.remaining is None:  # a create rolled back: the stack is gone
                 self.cloud.signals.close_stack(stack.stack_name)
             raise failure
-        if previous:
-            self._stack_event(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
-            replaced = [before for kind, before, _ in journal if kind == "replaced" and before is not None]
-            removed = [r for lid, r in previous.resources.items() if lid not in deployment.resources]
-            self._delete_all(stack, previous.template, [*replaced, *removed], (deployment, previous))
         deployment.outputs = {
             name: self._resolver(stack, deployment).resolve(output["Value"])
             for name, output in stack.template.get("Outputs", {}).items()
         }
+        if previous:  # the new outputs are the stack's while the replaced resources are deleted
+            deployment.status = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
+            self._stack_event(stack, deployment.status)
+            self.published(deployment)
+            replaced = [before for kind, before, _ in journal if kind == "replaced" and before is not None]
+            removed = [r for lid, r in previous.resources.items() if lid not in deployment.resources]
+            self._delete_all(stack, previous.template, [*replaced, *removed], (deployment, previous))
         deployment.status = f"{verb}_COMPLETE"
         self._stack_event(stack, deployment.status)
         return deployment

@@ -33,8 +33,8 @@ def test_deploy_update_replace_destroy_across_commands(state: Path, synth: Synth
     arn = deployed(state).outputs["ProjectVersionArn"]
     assert f"{first.stack_name}.ProjectVersionArn = {arn}" in result.stdout
     assert deployed(state).status == "CREATE_COMPLETE"
-    # AND status --json shows the stack and what it made: its project, its trained version and its
-    # provider function, with no polling rule or permission left once the create answered
+    # AND status --json shows the stack and what it made: its project, its trained version (serving with
+    # one inference unit) and its provider function, with no polling rule or permission left
     report = json.loads(localcloud(state, "status", "--json").stdout)
     (stack,) = report["stacks"]
     assert stack["status"] == "CREATE_COMPLETE" and stack["outputs"]["ProjectVersionArn"] == arn
@@ -45,9 +45,9 @@ def test_deploy_update_replace_destroy_across_commands(state: Path, synth: Synth
             "project": "rekcl-example-shapes",
             "name": stack["outputs"]["VersionName"],
             "arn": arn,
-            "status": "TRAINING_COMPLETED",
-            "min_inference_units": None,
-            "max_inference_units": None,
+            "status": "RUNNING",
+            "min_inference_units": 1,
+            "max_inference_units": 1,
         }
     ]
     assert [f["name"] for f in cloud["lambda_functions"] if f["name"].startswith("RekCL-")] != []
@@ -173,7 +173,7 @@ def test_a_three_hour_training_deploys_on_a_scaled_clock(state: Path, synth: Syn
     assert stack["status"] == "CREATE_COMPLETE" and float(stack["outputs"]["F1Score"]) > 0
     (version,) = report["cloud"]["model_versions"]
     assert version["arn"] == stack["outputs"]["ProjectVersionArn"]
-    assert version["status"] == "TRAINING_COMPLETED"
+    assert version["status"] == "RUNNING"
     assert report["cloud"]["eventbridge_rules"] == [] and report["cloud"]["lambda_permissions"] == []
     # WHEN destroyed THEN status --json shows nothing of the stack
     assert localcloud(state, "destroy", "--force", *scaled).returncode == 0

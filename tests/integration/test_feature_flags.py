@@ -45,6 +45,19 @@ def flagged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Template, d
     return outdir, template, manifest
 
 
+# The provider's function and log group (the example's consumer has its own).
+PROVIDER_FUNCTION = {"Runtime": Match.string_like_regexp("^python"), "Handler": "index.handler"}
+PROVIDER_LOG_GROUP = {"LogGroupName": Match.string_like_regexp(r"^/aws/lambda/RekCL-")}
+
+
+def provider_role(template: Template) -> str:
+    function_id = only_id(template, "AWS::Lambda::Function", PROVIDER_FUNCTION)
+    role: str = template.find_resources("AWS::Lambda::Function")[function_id]["Properties"]["Role"][
+        "Fn::GetAtt"
+    ][0]
+    return role
+
+
 def only_id(template: Template, resource_type: str, props: dict[str, Any] | None = None) -> str:
     found = template.find_resources(resource_type, {"Properties": props} if props else None)
     assert len(found) == 1, (resource_type, list(found))
@@ -99,8 +112,8 @@ def test_provider_logs_to_its_own_log_group_and_cdk_adds_none(
 ) -> None:
     # GIVEN the example under the flags, @aws-cdk/aws-lambda:useCdkManagedLogGroup among them
     _, template, _ = flagged
-    # THEN the only log group is the provider's, named after its function and kept for a year
-    log_group_id = only_id(template, "AWS::Logs::LogGroup")
+    # THEN the provider has one log group, named after its function and kept for a year
+    log_group_id = only_id(template, "AWS::Logs::LogGroup", PROVIDER_LOG_GROUP)
     template.has_resource(
         "AWS::Logs::LogGroup",
         {
@@ -112,7 +125,7 @@ def test_provider_logs_to_its_own_log_group_and_cdk_adds_none(
         },
     )
     # AND the provider function's LoggingConfig points at it, so CDK does not make a second one
-    function_id = only_id(template, "AWS::Lambda::Function", {"Runtime": Match.string_like_regexp("^python")})
+    function_id = only_id(template, "AWS::Lambda::Function", PROVIDER_FUNCTION)
     template.has_resource_properties(
         "AWS::Lambda::Function",
         {
@@ -135,9 +148,9 @@ def test_provider_role_has_one_policy_writing_only_to_its_log_group(
         "AWS::IAM::Role",
         {"Description": Match.string_like_regexp("^Rekognition Custom Labels")},
     )
-    log_group_id = only_id(template, "AWS::Logs::LogGroup")
+    log_group_id = only_id(template, "AWS::Logs::LogGroup", PROVIDER_LOG_GROUP)
     # THEN the provider's grants stay in the one default policy of its role, not in extra inline policies
-    template.resource_count_is("AWS::IAM::Policy", 1)
+    only_id(template, "AWS::IAM::Policy", {"Roles": [{"Ref": role_id}]})
     template.has_resource_properties(
         "AWS::IAM::Policy",
         {
@@ -218,8 +231,8 @@ def test_model_version_custom_resource_is_served_by_the_provider(
 ) -> None:
     # GIVEN the example under the flags
     _, template, _ = flagged
-    function_id = only_id(template, "AWS::Lambda::Function", {"Runtime": Match.string_like_regexp("^python")})
-    policy_id = only_id(template, "AWS::IAM::Policy")
+    function_id = only_id(template, "AWS::Lambda::Function", PROVIDER_FUNCTION)
+    policy_id = only_id(template, "AWS::IAM::Policy", {"Roles": [{"Ref": provider_role(template)}]})
     key_id = only_id(template, "AWS::KMS::Key")
     bucket_id = only_id(template, "AWS::S3::Bucket")
     # THEN the one model version is a Custom::RekognitionProjectVersion whose ServiceToken is the provider,
