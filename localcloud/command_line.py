@@ -6,6 +6,7 @@ The cloud lives in a state directory (--state, default .localcloud) between comm
   python -m localcloud deploy               # cdk synth + deploy every stack of the app in this folder
   python -m localcloud deploy --assembly cdk.out   # an app you synthesized yourself
   python -m localcloud status [--json]      # stacks, outputs, and what the cloud holds
+  python -m localcloud invoke FUNCTION [--payload JSON]   # run a deployed Lambda (aws lambda invoke)
   python -m localcloud destroy [--force]    # delete deployed stacks (asks first, as cdk destroy does)
   python -m localcloud serve --port 4566    # keep it running for the AWS CLI and boto3, until Ctrl-C
 
@@ -17,11 +18,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fnmatch
+import json
 import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from . import cdk_cli, commands
 from .assembly import StackArtifact, read_assembly
@@ -58,6 +61,17 @@ def _select(stacks: list[StackArtifact], patterns: list[str]) -> list[StackArtif
         names = ", ".join(s.stack_name for s in stacks)
         raise SystemExit(f"no stack matches {' '.join(patterns)} (the app has {names})")
     return chosen
+
+
+def _payload(text: str) -> dict[str, Any]:
+    """``--payload``: a JSON object, checked before the command takes the state."""
+    try:
+        payload = json.loads(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not JSON ({error}): {text!r}") from error
+    if not isinstance(payload, dict):
+        raise argparse.ArgumentTypeError(f"the event must be a JSON object, not {text!r}")
+    return payload
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -130,6 +144,25 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument(
         "--json", action="store_true", help="print it as JSON (the layout the README documents)"
     )
+    invoke = sub.add_parser(
+        "invoke",
+        parents=[common],
+        help="run a deployed Lambda function as aws lambda invoke does: its result on stdout, its logs "
+        "on stderr",
+    )
+    invoke.add_argument(
+        "function",
+        metavar="FUNCTION",
+        help="the function's name (its physical id), STACK/LOGICAL_ID, or the logical id alone when only "
+        "one deployed stack holds it",
+    )
+    invoke.add_argument(
+        "--payload",
+        type=_payload,
+        default="{}",
+        metavar="JSON",
+        help="the event, a JSON object (default {})",
+    )
     serve = sub.add_parser(
         "serve", parents=[common], help="serve the saved local cloud until Ctrl-C, then save it"
     )
@@ -194,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             return commands.destroy(options, args.stacks, (lambda _: True) if args.force else _confirm)
         if args.command == "status":
             return commands.status(options, as_json=args.json)
+        if args.command == "invoke":
+            return commands.invoke(options, args.function, args.payload)
         if args.command == "sample-data":
             return commands.sample_data(options, args.bucket)
         return commands.serve(options, args.port)
@@ -205,4 +240,4 @@ def main(argv: list[str] | None = None) -> int:
         cdk_cli.SynthError,
     ) as problem:
         print(problem, file=sys.stderr)
-        return 1
+        return problem.exit_status if isinstance(problem, commands.CommandError) else 1

@@ -11,13 +11,16 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import json
+import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from . import snapshots
 from .assembly import StackArtifact
@@ -25,12 +28,23 @@ from .background import wait_until_stopped
 from .cfn_response import ResponseServer, make_test_certificate
 from .deploy.engine import DeployFailed, Deployment, Engine
 from .deploy.events import Printer
+from .deployed_functions import (
+    DeployedFunction,
+    NoSuchFunction,
+    NotRunnable,
+    deployed_functions,
+    find_function,
+    handler_clock,
+    local_cloud_environment,
+)
 from .drift import missing_resources
 from .example_dataset import EXAMPLE_BUCKET, upload_example_dataset
 from .inventory import Inventory, inventory, inventory_lines
+from .lambda_runtime import Invocation
+from .lambda_runtime import invoke as run_function
 from .rekognition.clock import ScaledClock
 from .rekognition.service import Durations
-from .server import LocalCloud, client_environment
+from .server import REGION, LocalCloud, client_environment
 from .workspace import Workspace
 
 # In local seconds (the local cloud's clock runs ``time_scale`` times faster than real time): a realistic
@@ -47,6 +61,10 @@ StackSource = Callable[[], AbstractContextManager[list[StackArtifact]]]
 
 class CommandError(Exception):
     """A command that cannot do what was asked; its message says why and what to do instead."""
+
+    def __init__(self, message: str, *, exit_status: int = 1) -> None:
+        super().__init__(message)
+        self.exit_status = exit_status
 
 
 @dataclass(frozen=True)
@@ -259,6 +277,66 @@ def sample_data(options: Options, bucket: str = EXAMPLE_BUCKET) -> int:
     with opened(options) as cloud:
         count = upload_example_dataset(cloud, bucket)
     print(f"Uploaded {count} objects (PNG images and Ground Truth manifests) to s3://{bucket}")
+    return 0
+
+
+def _function_named(workspace: Workspace, cloud: LocalCloud, name: str) -> DeployedFunction:
+    """The deployed function ``name`` names, which the cloud must still hold (else Lambda's 404)."""
+    deployments = [d for d in map(workspace.load, workspace.stack_names()) if d is not None]
+    try:
+        function = find_function(deployed_functions(deployments), name, where=str(workspace.root))
+    except NoSuchFunction as unknown:
+        raise CommandError(str(unknown), exit_status=2) from unknown
+    try:
+        cloud.client("lambda").get_function(FunctionName=function.physical_id)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        raise CommandError(
+            f"{function.path} is recorded as {function.physical_id}, but the local cloud does not hold that "
+            "function (see status)"
+        ) from error
+    return function
+
+
+def _print_logs(invocation: Invocation, memory_mb: int) -> None:
+    """The function's log stream as Lambda writes it: START, what the handler printed, END and REPORT."""
+    request = invocation.request_id
+    logs = invocation.stdout + invocation.stderr
+    if logs and not logs.endswith("\n"):
+        logs += "\n"
+    duration = f"{invocation.duration_seconds * 1000:.2f} ms"
+    lines = [
+        f"START RequestId: {request} Version: $LATEST\n",
+        logs,
+        f"END RequestId: {request}\n",
+        f"REPORT RequestId: {request}\tDuration: {duration}\tMemory Size: {memory_mb} MB\n",
+    ]
+    sys.stderr.write("".join(lines))
+    sys.stderr.flush()
+
+
+def invoke(options: Options, name: str, payload: Mapping[str, Any]) -> int:
+    """``aws lambda invoke`` of a deployed function: its result as JSON on stdout, its logs on stderr;
+    a handler's error as Lambda reports it on stderr (status 1)."""
+    workspace = options.workspace.require()
+    with opened(options) as cloud:
+        function = _function_named(workspace, cloud, name)
+        try:
+            config = function.config(region=REGION, account=cloud.service.account)
+            invocation = run_function(
+                config,
+                payload,
+                base_env=local_cloud_environment(cloud.endpoint_url),
+                clock=handler_clock(cloud.service.clock),
+            )
+        except (NotRunnable, ValueError) as error:  # ValueError: reserved keys in its environment
+            raise CommandError(str(error)) from error
+    _print_logs(invocation, config.memory_mb)
+    if invocation.error is not None:
+        print(json.dumps(invocation.error), file=sys.stderr)
+        return 1
+    print(json.dumps(invocation.result))
     return 0
 
 
