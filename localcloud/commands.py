@@ -108,7 +108,11 @@ def _records_without_cloud(workspace: Workspace) -> str:
 
 @contextlib.contextmanager
 def _engine(cloud: LocalCloud, options: Options) -> Iterator[Engine]:
-    """The deploy engine with its own ResponseURL server (HTTPS, a certificate made for this command)."""
+    """The deploy engine with its own ResponseURL server (HTTPS, a certificate made for this command).
+
+    An update's record is saved as soon as its new outputs are the stack's (before its cleanup), as
+    DescribeStacks shows them in UPDATE_COMPLETE_CLEANUP_IN_PROGRESS.
+    """
     with tempfile.TemporaryDirectory(prefix="localcloud-tls-") as folder:
         certificate = make_test_certificate(Path(folder))
         with ResponseServer(certificate) as responses:
@@ -118,6 +122,7 @@ def _engine(cloud: LocalCloud, options: Options) -> Iterator[Engine]:
                 cert_file=certificate.cert_file,
                 printer=Printer(),
                 time_scale=options.time_scale,
+                published=options.workspace.save,
             )
 
 
@@ -136,6 +141,7 @@ def deploy(options: Options, source: StackSource) -> int:
     """
     workspace = options.workspace
     with opened(options) as cloud, source() as stacks, _engine(cloud, options) as engine:
+        workspace.note_endpoint(cloud.endpoint_url)  # reachable while it deploys (see Workspace.endpoint)
         for stack in stacks:
             previous = workspace.load(stack.stack_name)
             if previous is not None and previous.status.endswith("_FAILED"):
@@ -343,7 +349,7 @@ def invoke(options: Options, name: str, payload: Mapping[str, Any]) -> int:
 def serve(options: Options, port: int) -> int:
     """Serve the saved local cloud until interrupted (SIGINT or SIGTERM), then save what changed."""
     with opened(options, port=port) as cloud:
-        options.workspace.note_endpoint(cloud.endpoint_url)
+        options.workspace.note_endpoint(cloud.endpoint_url, until_stopped=True)
         print(f"Local cloud from {options.workspace.root} at {cloud.endpoint_url}", flush=True)
         print(f"  {client_environment(cloud.endpoint_url)}", flush=True)
         print("  Ctrl-C or SIGTERM stops it and saves the cloud.", flush=True)

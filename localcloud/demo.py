@@ -2,13 +2,16 @@
 
 Runs the very commands a user types (``python -m localcloud ...``), each in its own process acting on
 one saved local cloud: upload a generated dataset to local S3, deploy (``cdk synth`` with the pinned CLI
-first), apply a tag-only update (in place), change the training data (a new model version replaces the
-old one), destroy, and check that nothing is left behind.
+first: train, gate, start), label a sample image through the app's consumer Lambda, apply a tag-only
+update (in place), change the training data (a new model version takes over while a probe keeps calling
+DetectCustomLabels on the ARN the stack outputs: none of its calls may fail), destroy, and check that
+nothing is left behind.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -16,8 +19,13 @@ import time
 from pathlib import Path
 
 from .cdk_cli import ROOT
+from .example_dataset import EXAMPLE_BUCKET
 from .inventory import inventory_lines, leftovers
+from .rollover_probe import Probe
+from .sample_data import shapes_dataset
 from .workspace import Workspace
+
+STACK = "RekognitionCustomLabelsExample"
 
 V2_DATA = [
     "-c",
@@ -28,7 +36,7 @@ V2_DATA = [
 
 
 def run(state: Path, *arguments: str, quiet: bool = False) -> str:
-    print(f"\n$ python -m localcloud {' '.join(arguments)}", flush=True)
+    print(f"\n$ python -m localcloud {shlex.join(arguments)}", flush=True)
     command = [sys.executable, "-m", "localcloud", *arguments, "--state", str(state)]
     result = subprocess.run(
         command, cwd=ROOT, check=True, stdout=subprocess.PIPE if quiet else None, text=True
@@ -36,12 +44,21 @@ def run(state: Path, *arguments: str, quiet: bool = False) -> str:
     return result.stdout or ""
 
 
+def output(state: Path, name: str) -> str:
+    deployment = Workspace(state).load(STACK)
+    assert deployment is not None, f"{STACK} is not deployed"
+    return str(deployment.outputs[name])
+
+
 def version_arn(state: Path) -> str:
-    workspace = Workspace(state)
-    (name,) = workspace.stack_names()
-    deployment = workspace.load(name)
-    assert deployment is not None
-    return str(deployment.outputs["ProjectVersionArn"])
+    return output(state, "ProjectVersionArn")
+
+
+def sample_image(label: str = "circle") -> tuple[str, bytes]:
+    """One of the example dataset's images of ``label`` (the same bytes ``sample-data`` uploads)."""
+    images = shapes_dataset(bucket=EXAMPLE_BUCKET)
+    key = next(k for k in sorted(images) if k.startswith(f"images/{label}/"))
+    return key, images[key]
 
 
 def main() -> int:
@@ -51,19 +68,33 @@ def main() -> int:
         print("== the example's dataset: generated PNG images and Ground Truth manifests ==")
         run(state, "sample-data")
 
-        print("\n== cdk synth + deploy: train the model version ==")
+        print("\n== cdk synth + deploy: train the model version, check its F1 gate, start it ==")
         run(state, "deploy")
         first_arn = version_arn(state)
         run(state, "status")
+
+        print("\n== the app's consumer Lambda labels a sample image with the served model ==")
+        key, image = sample_image()
+        payload = json.dumps({"bucket": EXAMPLE_BUCKET, "key": key})
+        run(state, "invoke", output(state, "ConsumerFunctionName"), "--payload", payload)
 
         print("\n== re-deploy with a new tag value: updated in place, no retraining ==")
         run(state, "deploy", "-c", "team=research")
         assert version_arn(state) == first_arn, "a tag change must not replace the model version"
         print(f"Same model version: {first_arn}")
 
-        print("\n== re-deploy with new training data: a new model version replaces the old one ==")
-        run(state, "deploy", "-c", "team=research", *V2_DATA)
+        print(
+            "\n== re-deploy with new training data: a new model version takes over, the old one "
+            "serving until the new one runs =="
+        )
+        probe = Probe(Workspace(state), STACK, "ProjectVersionArn", image).start()
+        try:
+            run(state, "deploy", "-c", "team=research", *V2_DATA)
+        finally:
+            report = probe.stop()
         assert version_arn(state) != first_arn, "new training data must train a new model version"
+        print("\n".join(report.lines()))
+        run(state, "invoke", output(state, "ConsumerFunctionName"), "--payload", payload)
 
         print("\n== cdk destroy ==")
         run(state, "destroy", "--force")
@@ -73,7 +104,10 @@ def main() -> int:
     elapsed = time.monotonic() - started
     clean = not any(found.values())
     print(f"\n{'Nothing left behind.' if clean else 'LEAK: see above.'} Demo took {elapsed:.0f} s.")
-    return 0 if clean else 1
+    served = not report.failures and report.calls > 0
+    if not served:
+        print(f"The model did not serve throughout the rollover: {len(report.failures)} calls failed.")
+    return 0 if clean and served else 1
 
 
 if __name__ == "__main__":

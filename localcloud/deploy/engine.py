@@ -528,6 +528,9 @@ class Engine:
         """At each poll: what the model version is doing, read from the emulator as a console would."""
         properties = self._in_flight.get(logical_id, {})
         project, name = properties.get("ProjectArn"), properties.get("VersionName")
+        version_arn = properties.get("VersionArn")
+        if not name and isinstance(version_arn, str) and version_arn.count("/") >= 4:  # gating, serving
+            name = version_arn.split("/")[3]
         if not self.show_progress or not project or not name:
             return
         try:

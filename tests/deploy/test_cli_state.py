@@ -146,6 +146,22 @@ def test_a_second_command_is_refused_and_told_who_holds_the_state(tmp_path: Path
     assert f"pid {os.getpid()}: python -m localcloud deploy" in result.stderr
 
 
+def test_a_deploy_tells_where_its_cloud_answers_while_it_runs(tmp_path: Path) -> None:
+    # GIVEN a deploy holds the state and has noted its endpoint
+    workspace = Workspace(tmp_path)
+    with workspace.locked(command="python -m localcloud deploy"):
+        workspace.note_endpoint("http://127.0.0.1:4599")
+        # WHEN another command or a reader looks
+        seen = Workspace(tmp_path).endpoint()
+        result = localcloud(tmp_path, "status")
+    # THEN the endpoint is readable while it runs, and the refusal names it without "until stopped"
+    assert seen == "http://127.0.0.1:4599"
+    assert "its local cloud answers at http://127.0.0.1:4599 while it runs" in result.stderr
+    assert "kill -INT" not in result.stderr
+    # AND once the deploy has ended there is no endpoint any more
+    assert Workspace(tmp_path).endpoint() is None
+
+
 def test_deploy_takes_the_lock_and_loads_the_state_before_it_synthesizes(tmp_path: Path) -> None:
     app = marker_app(tmp_path / "app")
     state = tmp_path / "state"
