@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,9 +29,10 @@ from localcloud.inventory import inventory, leftovers
 from localcloud.rekognition.clock import ScaledClock, scale_of
 from localcloud.rekognition.service import Durations
 from localcloud.server import LocalCloud
-from rekognition_custom_labels import ProjectVersion, TestingData, TrainingData
+from rekognition_custom_labels import InferenceUnits, ProjectVersion, TestingData, TrainingData
 
 from .conftest import DATASET_BUCKET
+from .probing import probe
 
 SCALE = 600.0
 HOUR = 3600.0
@@ -224,24 +226,40 @@ def test_destroy_during_training_waits_for_it_and_leaves_nothing(
     assert nothing_left(three_hours_at_300) == {}
 
 
-def test_a_replacement_trains_for_hours_while_the_old_version_stays(
+def test_a_rollover_trains_for_hours_while_the_old_model_serves(
     three_hours: LocalCloud,
     responses: tuple[ResponseServer, CertificatePair],
     events: io.StringIO,
     tmp_path: Path,
 ) -> None:
+    # GIVEN a model version serving with one inference unit
     engine = engine_for(three_hours, responses, events)
-    deployment = engine.deploy(app(tmp_path))
+    deployment = engine.deploy(app(tmp_path, inference_units=InferenceUnits(min=1)))
     old = deployment.outputs["Arn"]
-    # WHEN new training data replaces the version (three more hours of training)
-    replaced = engine.deploy(app(tmp_path, "cdk.out.2", manifests="v2/manifests"), deployment)
-    # THEN the new version was waited for, and the old one was deleted only in the cleanup
+    arn_now = {"arn": old}
+    engine.published = lambda updated: arn_now.update(arn=updated.outputs["Arn"])
+    done, seen = threading.Event(), {}
+    prober = threading.Thread(target=lambda: seen.update(probe(three_hours, arn_now, done)))
+    prober.start()
+    # WHEN new training data replaces the version (three more hours of training) while a client calls
+    # DetectCustomLabels on the ARN the stack outputs
+    try:
+        replaced = engine.deploy(
+            app(tmp_path, "cdk.out.2", manifests="v2/manifests", inference_units=InferenceUnits(min=1)),
+            deployment,
+        )
+    finally:
+        done.set()
+        prober.join()
+    # THEN the new version was waited for, started, and the old one stopped and deleted only in the cleanup
     new = replaced.outputs["Arn"]
-    assert new != old and versions(three_hours) == {new: "TRAINING_COMPLETED"}
+    assert new != old and versions(three_hours) == {new: "RUNNING"}
     text = events.getvalue()
     assert text.index("training-completed", text.index("UPDATE_IN_PROGRESS")) < text.index(
         "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"
     )
+    # AND the old model served throughout the hours of training: no call failed
+    assert seen["arns"] == [old, new] and seen["failures"] == [] and seen["calls"] > 50
     engine.destroy(replaced)
     assert nothing_left(three_hours) == {}
 

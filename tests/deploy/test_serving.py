@@ -5,7 +5,6 @@ the expected versions exist, exactly the expected ones run, with the expected in
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
@@ -19,6 +18,7 @@ from localcloud.server import LocalCloud
 from rekognition_custom_labels import InferenceUnits, ProjectVersion, TestingData, TrainingData
 
 from .conftest import DATASET_BUCKET, Synth
+from .probing import probe
 
 V1 = ("manifests/train.manifest", "manifests/test.manifest")
 V2 = ("v2/manifests/train.manifest", "v2/manifests/test.manifest")
@@ -30,6 +30,7 @@ def served(
     data: tuple[str, str] = V1,
     units: InferenceUnits | None = ONE_UNIT,
     versions: int = 1,
+    breaks_after: bool = False,
     **gate: Any,
 ) -> Any:
     """A stack like the example's: a project and ``versions`` model versions served with ``units``."""
@@ -49,6 +50,12 @@ def served(
                 **gate,
             )
             cdk.CfnOutput(stack, f"Arn{index}", value=version.project_version_arn)
+            if breaks_after:  # a resource after the model serves that fails: a wait nobody signals
+                breaks = cdk.CfnWaitCondition(stack, f"Breaks{index}")
+                breaks.cfn_options.creation_policy = cdk.CfnCreationPolicy(
+                    resource_signal=cdk.CfnResourceSignal(count=1, timeout="PT1S")
+                )
+                breaks.node.add_dependency(version)
 
     return build
 
@@ -159,29 +166,6 @@ def test_a_new_version_below_the_gate_rolls_back_to_the_old_one_still_running(
     nothing_left(cloud)
 
 
-def probe(cloud: LocalCloud, arn_now: Mapping[str, str], done: threading.Event) -> dict[str, Any]:
-    """DetectCustomLabels on the ARN the stack outputs at each moment, until ``done``."""
-    image = {"S3Object": {"Bucket": DATASET_BUCKET, "Name": _an_image(cloud)}}
-    client = cloud.client("rekognition")
-    seen: dict[str, Any] = {"calls": 0, "failures": [], "arns": []}
-    while not done.is_set():
-        arn = arn_now["arn"]
-        try:
-            client.detect_custom_labels(ProjectVersionArn=arn, Image=image)
-        except client.exceptions.ClientError as error:
-            seen["failures"].append((arn, str(error)))
-        seen["calls"] += 1
-        if arn not in seen["arns"]:
-            seen["arns"].append(arn)
-        done.wait(0.02)
-    return seen
-
-
-def _an_image(cloud: LocalCloud) -> str:
-    keys = cloud.client("s3").list_objects_v2(Bucket=DATASET_BUCKET)["Contents"]
-    return next(str(k["Key"]) for k in keys if k["Key"].endswith(".png") and not k["Key"].startswith("v2/"))
-
-
 def test_a_rollover_serves_without_a_gap_and_cleans_up_the_old_version(
     engine: Engine, cloud: LocalCloud, synth: Synth
 ) -> None:
@@ -207,6 +191,26 @@ def test_a_rollover_serves_without_a_gap_and_cleans_up_the_old_version(
     assert model_versions(cloud) == {new: ("RUNNING", 1, 1)}
     no_rules(cloud)
     engine.destroy(replaced)
+    nothing_left(cloud)
+
+
+def test_a_rollback_caused_by_another_resource_after_the_new_model_served_returns_to_the_old_one(
+    engine: Engine, cloud: LocalCloud, synth: Synth
+) -> None:
+    # GIVEN a served version
+    deployment = engine.deploy(synth(served()))
+    old = deployment.outputs["Arn0"]
+    # WHEN new data trains and starts a new version, then a later resource of the same update fails
+    with pytest.raises(DeployFailed, match="Breaks0") as raised:
+        engine.deploy(synth(served(data=V2, breaks_after=True)), deployment)
+    # THEN the new model was started, then stopped and deleted by the rollback; the old one kept running
+    restored = raised.value.remaining
+    assert restored is not None and restored.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert restored.outputs["Arn0"] == old
+    assert cloud.service.calls.count("StartProjectVersion") == 2
+    assert model_versions(cloud) == {old: ("RUNNING", 1, 1)}
+    no_rules(cloud)
+    engine.destroy(restored)
     nothing_left(cloud)
 
 
