@@ -12,7 +12,7 @@ import pytest
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 
-from localcloud.deploy.engine import DeployFailed, Engine
+from localcloud.deploy.engine import DeployFailed, Deployment, Engine
 from localcloud.inventory import inventory, leftovers
 from localcloud.server import LocalCloud
 from rekognition_custom_labels import InferenceUnits, ProjectVersion, TestingData, TrainingData
@@ -83,51 +83,45 @@ def no_rules(cloud: LocalCloud) -> None:
     assert cloud.client("events").list_rules()["Rules"] == []
 
 
-def test_a_served_version_runs_with_its_units_and_destroy_stops_and_deletes_it(
+def test_a_served_version_keeps_running_through_gate_and_unit_changes_and_destroy_stops_it(
     engine: Engine, cloud: LocalCloud, synth: Synth
 ) -> None:
-    # GIVEN a version served with one unit WHEN deployed
-    deployment = engine.deploy(synth(served()))
+    # GIVEN a version served with one unit behind a gate WHEN deployed
+    deployment = engine.deploy(synth(served(min_f1_score=0.5)))
     arn = deployment.outputs["Arn0"]
     # THEN exactly that version exists, RUNNING with one unit, and no schedule is left
     assert model_versions(cloud) == {arn: ("RUNNING", 1, 1)}
     no_rules(cloud)
-    # WHEN destroyed THEN it was stopped, then deleted, and nothing is left
-    engine.destroy(deployment)
-    calls = [c.operation for c in cloud.service.calls.calls(["StopProjectVersion", "DeleteProjectVersion"])]
-    assert calls[0] == "StopProjectVersion" and "DeleteProjectVersion" in calls
-    nothing_left(cloud)
-
-
-def test_a_unit_change_keeps_the_version_and_removing_the_units_stops_it(
-    engine: Engine, cloud: LocalCloud, synth: Synth
-) -> None:
-    # GIVEN a version running with one unit
-    deployment = engine.deploy(synth(served()))
-    arn = deployment.outputs["Arn0"]
+    # WHEN only the gate changes THEN the running model is checked again without a call that touches it
+    before = len(cloud.service.calls.calls())
+    deployment = engine.deploy(synth(served(min_f1_score=0.6)), deployment)
+    after = [c.operation for c in cloud.service.calls.calls()][before:]
+    assert deployment.outputs["Arn0"] == arn and running(cloud) == {arn: (1, 1)}
+    assert not {"CreateProjectVersion", "StartProjectVersion", "StopProjectVersion"} & set(after)
     # WHEN its units become 2..3 THEN the same version runs with them (no new version, no training)
-    deployment = engine.deploy(synth(served(units=InferenceUnits(min=2, max=3))), deployment)
+    deployment = engine.deploy(
+        synth(served(units=InferenceUnits(min=2, max=3), min_f1_score=0.6)), deployment
+    )
     assert deployment.outputs["Arn0"] == arn
     assert model_versions(cloud) == {arn: ("RUNNING", 2, 3)}
     assert cloud.service.calls.count("CreateProjectVersion") == 1
-    # WHEN the units are removed THEN it is stopped and kept
-    deployment = engine.deploy(synth(served(units=None)), deployment)
-    assert model_versions(cloud)[arn][0] == "STOPPED" and running(cloud) == {}
-    no_rules(cloud)
+    # WHEN destroyed THEN it was stopped, then deleted, and nothing is left
+    stops = len(cloud.service.calls.calls(["StopProjectVersion"]))
     engine.destroy(deployment)
+    calls = [c.operation for c in cloud.service.calls.calls(["StopProjectVersion", "DeleteProjectVersion"])]
+    assert calls[stops] == "StopProjectVersion" and calls[-1] == "DeleteProjectVersion"
     nothing_left(cloud)
 
 
-def test_a_gate_only_change_rechecks_the_running_model_without_touching_it(
+def test_removing_the_units_stops_the_model_and_keeps_the_version(
     engine: Engine, cloud: LocalCloud, synth: Synth
 ) -> None:
-    deployment = engine.deploy(synth(served(min_f1_score=0.5)))
+    deployment = engine.deploy(synth(served()))
     arn = deployment.outputs["Arn0"]
-    before = [c.operation for c in cloud.service.calls.calls()]
-    deployment = engine.deploy(synth(served(min_f1_score=0.6)), deployment)
-    after = [c.operation for c in cloud.service.calls.calls()][len(before) :]
-    assert deployment.outputs["Arn0"] == arn and running(cloud) == {arn: (1, 1)}
-    assert not {"CreateProjectVersion", "StartProjectVersion", "StopProjectVersion"} & set(after)
+    deployment = engine.deploy(synth(served(units=None)), deployment)
+    assert deployment.outputs["Arn0"] == arn
+    assert model_versions(cloud) == {arn: ("STOPPED", 1, 1)} and running(cloud) == {}
+    no_rules(cloud)
     engine.destroy(deployment)
     nothing_left(cloud)
 
@@ -172,8 +166,13 @@ def test_a_rollover_serves_without_a_gap_and_cleans_up_the_old_version(
     # GIVEN a served version, and a probe calling the ARN the stack outputs at each moment
     deployment = engine.deploy(synth(served()))
     old = deployment.outputs["Arn0"]
-    arn_now = {"arn": old}
-    engine.published = lambda updated: arn_now.update(arn=updated.outputs["Arn0"])
+    arn_now, published = {"arn": old}, []
+
+    def publish(updated: Deployment) -> None:  # as DescribeStacks shows it, before the cleanup
+        published.append(updated.status)
+        arn_now.update(arn=updated.outputs["Arn0"])
+
+    engine.published = publish
     done, seen = threading.Event(), {}
     prober = threading.Thread(target=lambda: seen.update(probe(cloud, arn_now, done)))
     prober.start()
@@ -184,13 +183,40 @@ def test_a_rollover_serves_without_a_gap_and_cleans_up_the_old_version(
         done.set()
         prober.join()
     new = replaced.outputs["Arn0"]
-    # THEN every call succeeded, first on the old version, then on the new one
+    # THEN the new outputs were published once, before the cleanup, and every call succeeded, first on
+    # the old version, then on the new one
+    assert published == ["UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"]
     assert new != old and seen["arns"] == [old, new]
     assert seen["failures"] == [] and seen["calls"] > 20
     # AND the old version was stopped and deleted in the cleanup: only the new one exists, running
     assert model_versions(cloud) == {new: ("RUNNING", 1, 1)}
     no_rules(cloud)
     engine.destroy(replaced)
+    nothing_left(cloud)
+
+
+def test_a_new_version_that_fails_to_start_rolls_back_to_the_old_one_still_running(
+    engine: Engine, cloud: LocalCloud, synth: Synth
+) -> None:
+    # GIVEN a served version, and new data whose version will fail to start
+    deployment = engine.deploy(synth(served()))
+    old = deployment.outputs["Arn0"]
+    stack = synth(served(data=V2))
+    name = next(
+        r["Properties"]["VersionName"]
+        for r in stack.resources.values()
+        if r["Type"] == "Custom::RekognitionProjectVersion"
+    )
+    cloud.service.faults.fail_start(name, "Not enough capacity.")
+    # WHEN it is deployed THEN the update fails with the service's message
+    with pytest.raises(DeployFailed, match="failed to start: Not enough capacity") as raised:
+        engine.deploy(stack, deployment)
+    # AND the stack is back on the old version, which kept running; the new one is gone
+    restored = raised.value.remaining
+    assert restored is not None and restored.outputs["Arn0"] == old
+    assert model_versions(cloud) == {old: ("RUNNING", 1, 1)}
+    no_rules(cloud)
+    engine.destroy(restored)
     nothing_left(cloud)
 
 
@@ -223,17 +249,3 @@ def test_more_starts_than_the_running_model_quota_fail_at_once_and_roll_back(
     # THEN the Reason names the versions it saw running, and the rollback stopped and deleted everything
     assert "running in its project: arn:aws:rekognition:" in str(raised.value)
     nothing_left(cloud)
-
-
-def test_the_published_outputs_precede_the_cleanup(engine: Engine, synth: Synth) -> None:
-    # GIVEN a deployed stack, and a listener for published outputs
-    deployment = engine.deploy(synth(served(units=None)))
-    published: list[tuple[str, dict[str, Any]]] = []
-    engine.published = lambda seen: published.append((seen.status, dict(seen.outputs)))
-    # WHEN a replacement is deployed
-    replaced = engine.deploy(synth(served(data=V2, units=None)), deployment)
-    # THEN the new outputs were published once, in UPDATE_COMPLETE_CLEANUP_IN_PROGRESS
-    ((status, outputs),) = published
-    assert outputs["Arn0"] == replaced.outputs["Arn0"] != deployment.outputs["Arn0"]
-    assert status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" and replaced.status == "UPDATE_COMPLETE"
-    engine.destroy(replaced)

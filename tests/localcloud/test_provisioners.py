@@ -1044,13 +1044,22 @@ def test_every_resource_of_the_example_stack_is_accepted_created_and_deleted(
     ctx: LocalContext, template: dict[str, Any]
 ) -> None:
     # GIVEN the example app's synthesized template, the custom resources and wait conditions (which
-    # wait for signals) left to the engine
-    resources = {
-        logical_id: resource
+    # wait for signals) left to the engine, with what uses their attributes (the consumer function)
+    left = {
+        logical_id
         for logical_id, resource in template["Resources"].items()
-        if not resource["Type"].startswith("Custom::")
-        and resource["Type"] != "AWS::CloudFormation::WaitCondition"
+        if resource["Type"].startswith("Custom::") or resource["Type"] == "AWS::CloudFormation::WaitCondition"
     }
+    while True:
+        using = {
+            logical_id
+            for logical_id, resource in template["Resources"].items()
+            if (references(resource.get("Properties", {})) | set(resource.get("DependsOn", []))) & left
+        } - left
+        if not using:
+            break
+        left |= using
+    resources = {lid: resource for lid, resource in template["Resources"].items() if lid not in left}
     assert {r["Type"] for r in resources.values()} <= set(PROVISIONERS)
     # WHEN each resource is created in dependency order, its properties resolved from those before it
     made: dict[str, Provisioned] = {}
@@ -1092,7 +1101,11 @@ def test_every_resource_of_the_example_stack_is_accepted_created_and_deleted(
     role_id = provider["Role"]["Fn::GetAtt"][0]
     assert configuration["Role"] == made[role_id].attributes["Arn"]
     assert configuration["Environment"]["Variables"] == provider["Environment"]["Variables"]
-    policy = resources[only("AWS::IAM::Policy")]["Properties"]
+    (policy,) = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::IAM::Policy" and r["Properties"]["Roles"] == [{"Ref": role_id}]
+    ]
     assert iam.list_role_policies(RoleName=made[role_id].physical_id)["PolicyNames"] == [policy["PolicyName"]]
     project = resources[only("AWS::Rekognition::Project")]["Properties"]
     assert made[only("AWS::Rekognition::Project")].physical_id == project["ProjectName"]
