@@ -42,7 +42,7 @@ typecheck: setup
 	mypy
 
 unit: setup
-	pytest -n 2
+	pytest -n 3
 
 test: lint typecheck unit
 

@@ -8,12 +8,13 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import jsii
 from aws_cdk import (
     Annotations,
     CfnCreationPolicy,
+    CfnResource,
     CfnResourceSignal,
     CfnWaitCondition,
     CustomResource,
@@ -310,6 +311,9 @@ class ProjectVersion(ProjectVersionBase):
             properties={
                 "ProjectArn": project_arn,
                 "VersionArn": self._resource.ref,
+                "VersionLogicalId": stack.get_logical_id(
+                    cast(CfnResource, self._resource.node.default_child)
+                ),
                 **(inference_units.render() if inference_units is not None else {}),
                 **gate,
             },

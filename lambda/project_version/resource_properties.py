@@ -238,6 +238,7 @@ def _training_wait(value: Any) -> TrainingWait | None:
 MODEL_KNOWN = {
     "ProjectArn",
     "VersionArn",
+    "VersionLogicalId",
     "MinInferenceUnits",
     "MaxInferenceUnits",
     "MinF1Score",
@@ -291,6 +292,9 @@ class ModelSpec:
     units: Units | None
     gate: Gate | None
     service_timeout: int
+    version_logical_id: str = (
+        ""  # the version's own resource: only a version it created is started or stopped
+    )
 
 
 def _units(value: Any, name: str) -> int:
@@ -337,10 +341,16 @@ def parse_model(properties: Mapping[str, Any]) -> ModelSpec:
     timeout = str(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
     if not timeout.isdigit():
         raise PropertyError(f"ServiceTimeout must be a whole number of seconds (got {timeout!r})")
+    logical_id = properties.get("VersionLogicalId")
+    if units is not None and not logical_id:
+        raise PropertyError(
+            "VersionLogicalId (the logical id of the version's resource) is required with units"
+        )
     return ModelSpec(
         project_arn=project_arn,
         version_arn=version_arn,
         units=units,
         gate=gate,
         service_timeout=int(_number(timeout, "ServiceTimeout", 1, 3600)),
+        version_logical_id=_text(logical_id, "VersionLogicalId", max_length=255) if logical_id else "",
     )

@@ -66,7 +66,9 @@ def model_event(
 
 
 def deployed(project_arn: str, arn: str, **extra: Any) -> dict[str, Any]:
-    return {"ProjectArn": project_arn, "VersionArn": arn, **extra}
+    """The step's properties for the version ``arn`` made by the resource ``Classifier`` (by default)."""
+    logical_id = extra.pop("VersionLogicalId", arn.split("/")[3].split("-")[0])
+    return {"ProjectArn": project_arn, "VersionArn": arn, "VersionLogicalId": logical_id, **extra}
 
 
 def described(cloud: LocalCloud, project_arn: str, arn: str) -> dict[str, Any]:
@@ -286,6 +288,30 @@ def test_a_start_that_ends_in_failed_answers_failed_with_the_status_message(
     assert "failed to start: Not enough capacity in the Availability Zone." in outcome.reason
     assert outcome.physical_id == trained  # the rollback's Delete finds it
     no_leftovers(cfn)
+
+
+def test_a_version_another_resource_created_is_neither_started_nor_stopped(
+    cfn: CloudFormation, cloud: LocalCloud, project_arn: str, trained: str
+) -> None:
+    # GIVEN properties that point the step at a version which the resource "Other" did not create
+    foreign = deployed(project_arn, trained, MinInferenceUnits=1, VersionLogicalId="Other")
+    # WHEN it is created THEN it fails saying so, and the version was not started
+    outcome = cfn.send(model_event(cfn, "Create", foreign))
+    assert outcome.status == "FAILED" and "was not created by Other of this stack" in outcome.reason
+    assert cloud.service.calls.count("StartProjectVersion") == 0
+    # AND a Delete of such a step leaves the model running when someone else started it
+    cloud.client("rekognition").start_project_version(ProjectVersionArn=trained, MinInferenceUnits=1)
+    assert cfn.send(model_event(cfn, "Delete", foreign, physical_id=trained)).status == "SUCCESS"
+    assert cloud.service.calls.count("StopProjectVersion") == 0
+    no_leftovers(cfn)
+
+
+def test_units_without_the_versions_logical_id_are_refused(
+    cfn: CloudFormation, project_arn: str, trained: str
+) -> None:
+    properties = {"ProjectArn": project_arn, "VersionArn": trained, "MinInferenceUnits": 1}
+    outcome = cfn.send(model_event(cfn, "Create", properties))
+    assert outcome.status == "FAILED" and "VersionLogicalId" in outcome.reason
 
 
 def test_throttled_polls_while_starting_just_poll_again(

@@ -46,6 +46,7 @@ def test_inference_units_and_gate_are_properties_of_the_deployed_model_not_of_th
         MODEL_TYPE,
         {
             "VersionArn": {"Ref": version_id},
+            "VersionLogicalId": version_id,
             "MinInferenceUnits": 1,
             "MaxInferenceUnits": 3,
             "MinF1Score": 0.8,
@@ -62,7 +63,13 @@ def test_without_serving_props_the_deployed_model_only_reads_attributes() -> Non
     stack = new_stack()
     ProjectVersion(stack, "V", project=PROJECT_ARN)
     _, model = only_attributes(synth(stack))
-    assert set(model["Properties"]) == {"ServiceToken", "ProjectArn", "VersionArn", "ServiceTimeout"}
+    assert set(model["Properties"]) == {
+        "ServiceToken",
+        "ProjectArn",
+        "VersionArn",
+        "VersionLogicalId",
+        "ServiceTimeout",
+    }
 
 
 def test_the_version_name_does_not_depend_on_units_or_gate() -> None:
