@@ -156,6 +156,7 @@ class ProjectVersion(ProjectVersionBase):
         testing_data: TestingData | None = None,
         output_bucket: s3.IBucket | None = None,
         output_prefix: str | None = None,
+        output_access_logs: s3.IBucket | None = None,
         kms_key: kms.IKey | None = None,
         tags: dict[str, str] | None = None,
         version_description: str | None = None,
@@ -179,6 +180,8 @@ class ProjectVersion(ProjectVersionBase):
         :param output_bucket: where training writes its results. Default: a new bucket encrypted with
             the model's KMS key, blocking public access, enforcing SSL, with the same removal policy.
         :param output_prefix: the key prefix in ``output_bucket``. Default: this construct's path + "/".
+        :param output_access_logs: a bucket that receives the server access logs of the output bucket
+            this construct creates (under this construct's path + "/"). Default: no access logs.
         :param kms_key: the key that encrypts the model and its training images. Default: a new
             customer-managed key with rotation, with the same removal policy.
         :param tags: tags of the model version; merged with ``Tags.of(...)`` from enclosing scopes.
@@ -222,6 +225,11 @@ class ProjectVersion(ProjectVersionBase):
             min_f1_score=min_f1_score,
             min_label_f1_scores=min_label_f1_scores,
         )
+        if output_access_logs is not None and output_bucket is not None:
+            errors.append(
+                "output_access_logs configures the output bucket this construct creates: enable "
+                "server access logs on the output_bucket you give instead"
+            )
         if errors:
             raise ValueError(f"ProjectVersion {self.node.path}: " + "; ".join(errors))
 
@@ -247,6 +255,8 @@ class ProjectVersion(ProjectVersionBase):
             enforce_ssl=True,
             removal_policy=removal_policy,
             auto_delete_objects=removal_policy == RemovalPolicy.DESTROY,
+            server_access_logs_bucket=output_access_logs,
+            server_access_logs_prefix=f"{self._path_name()}/" if output_access_logs is not None else None,
         )
         self.output_prefix = output_prefix if output_prefix is not None else f"{self._path_name()}/"
 

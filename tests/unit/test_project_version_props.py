@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aws_cdk import CfnParameter, Duration, Fn, RemovalPolicy, Stack, Tags
@@ -766,3 +766,38 @@ def test_grant_detect_custom_labels_on_an_imported_version(token: bool) -> None:
             "Resource": {"Ref": "VersionArn"} if token else VERSION_ARN,
         }
     ]
+
+
+def test_output_access_logs_go_to_the_given_bucket_under_the_constructs_path() -> None:
+    # GIVEN a bucket for access logs WHEN a version's output bucket is created with it
+    stack = new_stack()
+    logs_bucket = s3.Bucket(stack, "AccessLogs")
+    ProjectVersion(stack, "Model", project=PROJECT_ARN, output_access_logs=logs_bucket)
+    template = synth(stack)
+    # THEN the output bucket logs its requests there, under "Model/"
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "LoggingConfiguration": {
+                "DestinationBucketName": {
+                    "Ref": stack.get_logical_id(cast(s3.CfnBucket, logs_bucket.node.default_child))
+                },
+                "LogFilePrefix": "Model/",
+            },
+            "BucketEncryption": Match.any_value(),
+        },
+    )
+
+
+def test_output_access_logs_need_the_output_bucket_the_construct_creates() -> None:
+    stack = new_stack()
+    with pytest.raises(
+        ValueError, match="output_access_logs configures the output bucket this construct creates"
+    ):
+        ProjectVersion(
+            stack,
+            "Model",
+            project=PROJECT_ARN,
+            output_bucket=s3.Bucket(stack, "Given"),
+            output_access_logs=s3.Bucket(stack, "AccessLogs"),
+        )
