@@ -4,9 +4,10 @@ Create trains a model version: with ``TrainingWait`` (the construct renders it) 
 has started and a schedule of its own (``training_watch``) releases the stack's wait conditions when
 training ends; without it, it polls until training ends. Update changes tags in place or trains a
 replacement; Delete stops and deletes the version. ``Custom::RekognitionProjectVersionAttributes``
-reads a trained version's attributes once the waits are over. The decorated functions stay plain:
-each reads the event, calls the phase functions of ``version_lifecycle`` and records what the next
-poll needs in ``helper.Data`` (carried into the polling event).
+(``deployed_model``) reads a trained version's attributes once the waits are over, holds it to its F1
+gate and starts it with its inference units. The decorated functions stay plain: each reads the event,
+calls the phase functions of ``version_lifecycle`` / ``deployed_model`` and records what the next poll
+needs in ``helper.Data`` (carried into the polling event).
 """
 
 from __future__ import annotations
