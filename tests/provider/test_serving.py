@@ -267,13 +267,16 @@ def test_a_start_beyond_the_running_model_quota_fails_at_once_naming_the_running
     for arn in arns[:2]:
         rekognition.start_project_version(ProjectVersionArn=arn, MinInferenceUnits=1)
     # WHEN the third is deployed with units
-    outcome = cfn.send(model_event(cfn, "Create", deployed(project_arn, arns[2], MinInferenceUnits=1)))
+    event = model_event(cfn, "Create", deployed(project_arn, arns[2], MinInferenceUnits=1))
+    outcome = cfn.send(event)
     # THEN it fails without polling, naming the quota and both running versions
     assert outcome.status == "FAILED" and outcome.polls == 0
     assert "at most 2 models at once per account" in outcome.reason
     assert arns[0] in outcome.reason and arns[1] in outcome.reason
     assert described(cloud, project_arn, arns[2])["Status"] == "TRAINING_COMPLETED"
     assert cloud.service.calls.count("StartProjectVersion") == 3  # two by hand, one try
+    # AND the pre-signed ResponseURL reached neither the logs nor the response
+    assert event["ResponseURL"] not in outcome.logs and event["ResponseURL"] not in str(outcome.response)
     no_leftovers(cfn)
 
 
