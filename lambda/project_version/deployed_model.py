@@ -61,14 +61,12 @@ def step(event: dict[str, Any], data: dict[str, Any]) -> str | None:
     if spec.gate is not None and "Gated" not in data:
         f1_gate.check(spec.gate, version, aws_clients.s3())
         data["Gated"] = "true"
-    if "Owned" not in data and (spec.units is not None or "Serving" in data):
-        if not created_by_this_stack(client, event, spec):
-            creator = spec.version_logical_id or "a resource"
-            raise NotOurs(
-                f"Model version {spec.version_arn} was not created by {creator} of this stack; it is "
-                "neither started nor stopped"
-            )
-        data["Owned"] = "true"
+    if (spec.units is not None or "Serving" in data) and not owned(client, event, spec, data):
+        creator = spec.version_logical_id or "a resource"
+        raise NotOurs(
+            f"Model version {spec.version_arn} was not created by {creator} of this stack; it is "
+            "neither started nor stopped"
+        )
     if out_of_time(data):
         raise Unfinished(
             f"Model version {spec.version_arn} was still {version['Status']} after {waited(data)}; "
@@ -88,12 +86,18 @@ def step(event: dict[str, Any], data: dict[str, Any]) -> str | None:
     return spec.version_arn if progress.done else None
 
 
-def created_by_this_stack(client: Any, event: dict[str, Any], spec: ModelSpec) -> bool:
-    """Whether the version carries the ownership tag of the stack's resource ``VersionLogicalId``."""
+def owned(client: Any, event: dict[str, Any], spec: ModelSpec, data: dict[str, Any]) -> bool:
+    """Whether the version carries the ownership tag of the stack's resource ``VersionLogicalId``
+    (looked up once per request, then remembered in ``data``)."""
+    if "Owned" in data:
+        return True
     if not spec.version_logical_id:
         return False
     expected = owner_value(str(event["StackId"]), spec.version_logical_id, "")
-    return same_owner(tags_of(client, spec.version_arn).get(OWNER_TAG), expected)
+    if not same_owner(tags_of(client, spec.version_arn).get(OWNER_TAG), expected):
+        return False
+    data["Owned"] = "true"
+    return True
 
 
 def trained_version(client: Any, spec: ModelSpec) -> dict[str, Any]:
@@ -143,10 +147,8 @@ def delete_step(event: dict[str, Any], data: dict[str, Any]) -> bool:
     version = find_version(client, spec.project_arn, version_name_of(arn))
     if version is None or version["ProjectVersionArn"] != arn:
         return True
-    if "Owned" not in data:
-        if not created_by_this_stack(client, event, spec):
-            return True  # not ours to stop, whatever the properties say
-        data["Owned"] = "true"
+    if not owned(client, event, spec, data):
+        return True  # not ours to stop, whatever the properties say
     if out_of_time(data) and version["Status"] in (*SERVING, "STOPPING"):
         raise Unfinished(
             f"Model version {arn} was still {version['Status']} after {waited(data)}; it is stopped "

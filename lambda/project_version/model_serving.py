@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
-from resource_properties import Units
+from resource_properties import MAX_INFERENCE_UNITS, Units
 from version_lifecycle import NO_SLOT, error_code
 
 SERVING = frozenset({"STARTING", "RUNNING"})
@@ -107,8 +107,8 @@ def quota_reason(
     return (
         f"Model version {arn} could not be started with {units.describe()}: StartProjectVersion answered "
         f"{answer}. Rekognition runs at most {RUNNING_MODELS_QUOTA} models at once per account and at most "
-        f"5 inference units per model (service quotas){seen}. Stop a model or raise the quota, then "
-        "deploy again."
+        f"{MAX_INFERENCE_UNITS} inference units per model (service quotas){seen}. Stop a model or raise "
+        "the quota, then deploy again."
     )
 
 
