@@ -41,7 +41,7 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -156,11 +156,13 @@ def invoke(
     base_env: Mapping[str, str] | None = None,
     extra_sys_path: Sequence[Path] = (),
     clock: tuple[float, float] | None = None,
+    on_start: Callable[[int], None] | None = None,
 ) -> Invocation:
     """Run ``config.handler`` on ``event`` in a new process and report it as Lambda would.
 
     ``clock`` is (local time now, scale): the handler's ``time.time()`` starts there and runs ``scale``
-    times faster than real time.
+    times faster than real time. ``on_start`` is told the process id (its process group), e.g. for a fault
+    test to kill the sandbox mid-call.
     """
     code_dir = Path(config.code_dir).resolve()
     if not code_dir.is_dir():
@@ -200,6 +202,8 @@ def invoke(
             env=environment,
             start_new_session=True,  # its own process group, so anything it starts dies with it
         )
+        if on_start is not None:
+            on_start(process.pid)
         killed = False
         try:
             out, err = process.communicate(

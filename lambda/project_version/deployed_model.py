@@ -21,6 +21,7 @@ from version_lifecycle import (
     NotOurs,
     attributes,
     find_version,
+    is_version_arn,
     owner_value,
     same_owner,
     tags_of,
@@ -158,10 +159,18 @@ def delete_step(event: dict[str, Any], data: dict[str, Any]) -> bool:
 
 
 def _spec_or_none(event: dict[str, Any]) -> ModelSpec | None:
-    """The Delete's properties, for the physical id's version; None when they name no version of ours."""
+    """The Delete's properties, for the physical id's version; None when they name no version of ours.
+
+    A physical id that is no version ARN is one of CloudFormation's making: the Create never answered
+    (cancelled by a rollback or a stack delete while it started the model), so the version is the one
+    its properties name.
+    """
     physical = str(event.get("PhysicalResourceId", ""))
+    properties = dict(event.get("ResourceProperties", {}))
+    if is_version_arn(physical):
+        properties["VersionArn"] = physical
     try:
-        spec = parse_model({**event.get("ResourceProperties", {}), "VersionArn": physical})
+        spec = parse_model(properties)
     except PropertyError:
         return None
     return spec

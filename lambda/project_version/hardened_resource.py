@@ -9,6 +9,8 @@
 - A step may finish at once (no rule) when there is nothing to wait for.
 - ``Data`` changed by a poll is kept for the next poll (crhelper #27): the rule's target is put again
   with the changed event, so a version that got its training slot is watched, not created again.
+- A new request for a resource stops the polls of its earlier requests: CloudFormation sends one
+  request per resource at a time, so it has given up on them (cancelled by a rollback or a stack delete).
 - A timed-out first invocation removes the rule it made; a timed-out poll leaves the next poll to go on.
 - No sleep before answering a Delete: logs reach CloudWatch from stdout without it.
 - Logs are INFO, and the ResponseURL is never logged.
@@ -76,6 +78,7 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
         self._sent = False
         self._undelivered = False
         self._data_at_start = ""
+        self.superseded: list[dict[str, Any]] = []  # Data of the earlier requests' polls this one stopped
 
     def __call__(self, event: dict[str, Any], context: Any) -> None:
         super().__call__(event, context)
@@ -124,6 +127,13 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
             event.get("LogicalResourceId"),
             event.get("RequestId"),
         )
+        self.superseded = []
+        if "CrHelperPoll" not in event:
+            self._event, self._context = event, context
+            try:
+                self.superseded = self.cancel_superseded_polls()
+            except (ClientError, BotoCoreError):
+                LOG.warning("Could not stop the polls of earlier requests", exc_info=True)
         # crhelper runs the step inside _crhelper_init: remember the Data it started from first
         self._data_at_start = json.dumps(event.get("CrHelperData", {}), sort_keys=True, default=str)
         initialised: bool = super()._crhelper_init(event, context)
@@ -159,7 +169,12 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
             LOG.warning("Could not keep this poll's data; the next poll repeats its step", exc_info=True)
 
     def polls_data(self) -> list[dict[str, Any]] | None:
-        """The Data that each running poll of this function carries, or None when it cannot be read.
+        """The Data that each running poll of this function carries, or None when it cannot be read."""
+        polls = self._polls()
+        return None if polls is None else [dict(event.get("CrHelperData") or {}) for _, event in polls]
+
+    def _polls(self) -> list[tuple[str, dict[str, Any]]] | None:
+        """(rule, polling event) of each running poll of this function; None when they cannot be read.
 
         The function's resource policy has one statement per polling rule, named like the rule.
         """
@@ -173,11 +188,45 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
             found = []
             for rule in rules[:POLLS_READ_MAX]:
                 for target in self._events_client.list_targets_by_rule(Rule=rule).get("Targets", []):
-                    found.append(dict(json.loads(target.get("Input") or "{}").get("CrHelperData") or {}))
+                    found.append((rule, dict(json.loads(target.get("Input") or "{}"))))
             return found
         except (ClientError, BotoCoreError, ValueError, AttributeError):
             LOG.warning("Could not read the other polls of this function", exc_info=True)
             return None
+
+    def cancel_superseded_polls(self) -> list[dict[str, Any]]:
+        """Stop the polls of earlier requests for this same resource; return the Data they carried.
+
+        CloudFormation sends one request per resource at a time: a new one means it stopped waiting for
+        any earlier one still polling (a rollback or a stack delete cancelled it, or it timed out). Left
+        running, such a poll would go on training or starting a model that nothing owns any more.
+        """
+        event = self._event
+        cancelled = []
+        for rule, polled in self._polls() or []:
+            same_resource = (polled.get("StackId"), polled.get("LogicalResourceId")) == (
+                event.get("StackId"),
+                event.get("LogicalResourceId"),
+            )
+            if not same_resource or polled.get("RequestId") in (None, event.get("RequestId")):
+                continue
+            LOG.info("Stopping the poll of earlier request %s", polled["RequestId"])
+            self._remove_poll(rule)
+            cancelled.append(dict(polled.get("CrHelperData") or {}))
+        return cancelled
+
+    def _remove_poll(self, rule: str) -> None:
+        steps: list[Callable[[], Any]] = [
+            lambda: self._events_client.remove_targets(Rule=rule, Ids=["1"]),
+            lambda: self._remove_permission(rule),
+            lambda: self._events_client.delete_rule(Name=rule),
+        ]
+        for step in steps:
+            try:
+                step()
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                    raise
 
     def _put_rule(self) -> str:
         schedule = f"rate({self._polling_interval} minute{'s' if self._polling_interval != 1 else ''})"

@@ -405,20 +405,41 @@ def delete(event: dict[str, Any], context: Any) -> str:
     if deployed_model.is_deployed_model(event):
         helper.finish_now = deployed_model.begin_delete(event, helper.Data)
         return physical
-    if not is_version_arn(physical):  # nothing to delete
+    target = physical if is_version_arn(physical) else unanswered_version(event)
+    if target is None:  # nothing to delete
         helper.finish_now = True
         return physical
-    stop_watching(event, context, physical)
+    helper.Data["Target"] = target
+    stop_watching(event, context, target)
     timeout = _parse_or_none(event.get("ResourceProperties"))
     start_clock(helper.Data, timeout.service_timeout if timeout else 3600)
-    if delete_step(aws_clients.rekognition(), project_of(event), physical).gone:
+    if delete_step(aws_clients.rekognition(), project_of(event), target).gone:
         helper.finish_now = True
     return physical
+
+
+def unanswered_version(event: dict[str, Any]) -> str | None:
+    """The version a Create made without CloudFormation hearing of it (it timed out, crashed, or was
+    cancelled by a rollback or a stack delete): CloudFormation then deletes an id of its own making. The
+    version is the one its properties name, if this resource's ownership tag is on it."""
+    for data in helper.superseded:  # the cancelled Create's poll knew it
+        if is_version_arn(str(data.get("Arn", ""))):
+            return str(data["Arn"])
+    spec = _parse_or_none(event.get("ResourceProperties"))
+    if spec is None:
+        return None
+    client = aws_clients.rekognition()
+    version = find_version(client, spec.project_arn, spec.version_name)
+    if version is None:
+        return None
+    arn = str(version["ProjectVersionArn"])
+    return arn if same_owner(tags_of(client, arn).get(OWNER_TAG), owner(event, spec)) else None
 
 
 @helper.poll_delete
 def poll_delete(event: dict[str, Any], context: Any) -> str | None:
     physical = str(event["PhysicalResourceId"])
+    target = str(helper.Data.get("Target", physical))
     if deployed_model.is_deployed_model(event):
         try:
             return physical if deployed_model.delete_step(event, helper.Data) else None
@@ -427,7 +448,7 @@ def poll_delete(event: dict[str, Any], context: Any) -> str | None:
                 return None
             raise
     try:
-        progress = delete_step(aws_clients.rekognition(), project_of(event), physical)
+        progress = delete_step(aws_clients.rekognition(), project_of(event), target)
     except (ClientError, BotoCoreError) as error:
         if is_transient(error) and not out_of_time(helper.Data):
             return None
@@ -435,7 +456,7 @@ def poll_delete(event: dict[str, Any], context: Any) -> str | None:
     if progress.gone:
         return physical
     if out_of_time(helper.Data):
-        raise Unfinished(undeletable_reason(physical, progress))
+        raise Unfinished(undeletable_reason(target, progress))
     return None
 
 

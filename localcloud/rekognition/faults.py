@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import ServiceError
@@ -34,10 +35,18 @@ class _Planned:
 
 
 @dataclass
+class _Interruption:
+    action: Callable[[], None]
+    skip: int
+
+
+@dataclass
 class Faults:
     """What should go wrong next. Thread-safe; shared by every request of one emulator."""
 
     _planned: dict[str, deque[_Planned]] = field(default_factory=dict)
+    _until: dict[str, tuple[str, float]] = field(default_factory=dict)
+    _interruptions: dict[str, _Interruption] = field(default_factory=dict)
     _lost: dict[str, deque[_Planned]] = field(default_factory=dict)
     _training_failures: dict[str, str] = field(default_factory=dict)
     _start_failures: dict[str, str] = field(default_factory=dict)
@@ -53,6 +62,17 @@ class Faults:
         with self._lock:
             self._planned.setdefault(operation, deque()).append(planned)
 
+    def fail_until(self, operation: str, code: str, until: float) -> None:
+        """Make every call of ``operation`` fail with ``code`` until the local time ``until``."""
+        with self._lock:
+            self._until[operation] = (code, until)
+
+    def interrupt_after(self, operation: str, action: Callable[[], None], *, skip: int = 0) -> None:
+        """Run ``action`` once, after a call of ``operation`` took effect and before it is answered (say,
+        to kill the caller), skipping the first ``skip`` such calls."""
+        with self._lock:
+            self._interruptions[operation] = _Interruption(action, skip)
+
     def lose_next_answers(self, operation: str, code: str = "InternalServerError", *, count: int = 1) -> None:
         """Carry out the next ``count`` calls of ``operation``, then answer the error ``code`` instead of
         their result: the caller cannot tell whether the call took effect."""
@@ -62,7 +82,18 @@ class Faults:
             self._lost.setdefault(operation, deque()).append(_Planned(code, f"Injected {code}", count))
 
     def after_call(self, operation: str) -> None:
-        """Raise the error planned to replace this call's answer, if any."""
+        """Run the interruption planned for this call, then raise the error planned to replace its
+        answer, if any."""
+        with self._lock:
+            interruption = self._interruptions.get(operation)
+            if interruption is not None:
+                interruption.skip -= 1
+                if interruption.skip < 0:
+                    del self._interruptions[operation]
+                else:
+                    interruption = None
+        if interruption is not None:
+            interruption.action()  # outside the lock: it may take long (a caller timing out)
         with self._lock:
             self._take(self._lost, operation)
 
@@ -95,6 +126,8 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self._planned.clear()
+            self._until.clear()
+            self._interruptions.clear()
             self._lost.clear()
             self._training_failures.clear()
             self._start_failures.clear()
@@ -105,6 +138,9 @@ class Faults:
         """Raise the planned error or the quota error for this call, if any."""
         with self._lock:
             self._take(self._planned, operation)
+            code, until = self._until.get(operation, ("", 0.0))
+            if now < until:
+                raise ServiceError(code, f"Injected {code} for {operation}")
             if self._tps_limit is not None and operation in CONTROL_PLANE:
                 while self._calls and self._calls[0] <= now - 1.0:
                     self._calls.popleft()

@@ -9,6 +9,8 @@ reads that same clock.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -69,6 +71,7 @@ class CloudFormation:
     max_polls: int = 200
     environment: dict[str, str] = field(default_factory=dict)
     before_invocation: Callable[[], None] | None = None  # e.g. arm faults for every invocation
+    running_pid: int | None = None  # the invocation in progress, if any
 
     def __post_init__(self) -> None:
         iam = self.cloud.client("iam")
@@ -137,11 +140,24 @@ class CloudFormation:
             if self.before_invocation is not None:
                 self.before_invocation()
             # the handler's time.time() is the emulator's clock, as in the local cloud
-            invocation = invoke(self.function, event, base_env=self.base_env(), clock=(self.clock.now(), 1.0))
+            clock = (self.clock.now(), 1.0)
+            invocation = invoke(
+                self.function, event, base_env=self.base_env(), clock=clock, on_start=self._started
+            )
+            self.running_pid = None
             attempts.append(invocation)
             if invocation.error is None:
                 break
         return attempts
+
+    def _started(self, pid: int) -> None:
+        self.running_pid = pid
+
+    def kill_running(self) -> None:
+        """The Lambda sandbox dies (out of memory, a host failure): the invocation in progress is killed."""
+        pid = self.running_pid
+        if pid is not None:
+            os.killpg(pid, signal.SIGKILL)
 
     def send(self, event: dict[str, Any], *, delivered: bool = False) -> Outcome:
         """Deliver a request (unless already ``delivered``) and drive polling until the handler answers."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from localcloud.rekognition.clock import ManualClock
 from localcloud.server import LocalCloud
 
 from .conftest import DURATIONS
-from .driver import CloudFormation
+from .driver import FUNCTION_NAME, CloudFormation
 
 OWNER_TAG = "cdk-rekognition-custom-labels:owner"  # resource_properties.OWNER_TAG
 LOGICAL_ID = "Classifier"
@@ -126,34 +125,63 @@ def test_delete_of_a_version_already_gone_succeeds(
     assert_nothing_left_polling(cfn)
 
 
-def test_delete_after_a_create_that_made_nothing_succeeds_without_calling_rekognition(
-    cfn: CloudFormation, cloud: LocalCloud, rekognition: Any, properties: dict[str, Any], project_arn: str
+def test_delete_after_a_create_that_made_nothing_succeeds_and_touches_nothing(
+    cfn: CloudFormation, cloud: LocalCloud, properties: dict[str, Any], project_arn: str
 ) -> None:
-    # GIVEN the physical id a Create that never made a version answers, and every Rekognition call
-    # the delete could make armed to fail once
+    # GIVEN the physical id a Create that never made a version answers, and a version of the same
+    # name made by someone else
     physical = f"not-created:{LOGICAL_ID}"
-    armed = ("DescribeProjectVersions", "StopProjectVersion", "DeleteProjectVersion", "ListTagsForResource")
-    for operation in armed:
-        cloud.service.faults.fail_next(operation, "AccessDeniedException", count=1)
+    foreign = trained_directly(cloud.client("rekognition"), properties, clock=None)
     # WHEN CloudFormation deletes it
     outcome = cfn.send(delete_event(cfn, properties, physical))
-    # THEN it answers SUCCESS at once with that same id
+    # THEN it answers SUCCESS at once with that same id, and only looked (no Stop, no Delete)
     assert outcome.status == "SUCCESS", outcome.reason
     assert outcome.physical_id == physical
     assert outcome.polls == 0
-    # AND no Rekognition call was made: every injected error is still armed
-    nowhere = f"{project_arn}x"  # the injected error is raised before any validation
-    calls = {
-        "DescribeProjectVersions": lambda: rekognition.describe_project_versions(ProjectArn=project_arn),
-        "StopProjectVersion": lambda: rekognition.stop_project_version(ProjectVersionArn=nowhere),
-        "DeleteProjectVersion": lambda: rekognition.delete_project_version(ProjectVersionArn=nowhere),
-        "ListTagsForResource": lambda: rekognition.list_tags_for_resource(ResourceArn=project_arn),
-    }
-    for operation in armed:
-        with pytest.raises(ClientError) as raised:
-            calls[operation]()
-        assert raised.value.response["Error"]["Code"] == "AccessDeniedException", operation
+    assert versions(cfn, project_arn) == {foreign: "TRAINING_IN_PROGRESS"}
+    assert cloud.service.calls.count("StopProjectVersion") == 0
+    assert cloud.service.calls.count("DeleteProjectVersion") == 0
+    assert_nothing_left_polling(cfn)
+
+
+@pytest.mark.parametrize("physical", [f"not-created:{LOGICAL_ID}", "Example-Classifier-1QZ8X2V7K4M9A"])
+def test_delete_of_a_create_that_never_answered_deletes_the_version_it_made(
+    cfn: CloudFormation, clock: ManualClock, properties: dict[str, Any], project_arn: str, physical: str
+) -> None:
+    # GIVEN a Create whose first invocation made the version, and whose poll is gone without an answer
+    create = cfn.event("Create", LOGICAL_ID, properties)
+    cfn.invoke(create)
+    events, lambda_ = cfn.cloud.client("events"), cfn.cloud.client("lambda")
+    for target in cfn.targets():
+        events.remove_targets(Rule=target.rule_name, Ids=["1"])
+        events.delete_rule(Name=target.rule_name)
+        lambda_.remove_permission(FunctionName=FUNCTION_NAME, StatementId=target.rule_name)
+    (made,) = versions(cfn, project_arn)
+    # WHEN CloudFormation, having heard nothing, deletes an id of its own making (or the timeout's)
+    outcome = cfn.send(delete_event(cfn, properties, physical))
+    # THEN the version this resource made (found by name, ours by its tag) is deleted once trained
+    assert outcome.status == "SUCCESS", outcome.reason
+    assert outcome.physical_id == physical
     assert versions(cfn, project_arn) == {}
+    assert made.startswith(project_arn.rsplit("/", 1)[0])
+    assert_nothing_left_polling(cfn)
+
+
+def test_a_delete_stops_the_poll_of_a_create_it_cancels(
+    cfn: CloudFormation, clock: ManualClock, properties: dict[str, Any], project_arn: str
+) -> None:
+    # GIVEN a Create still polling its training (CloudFormation gave up on it: a rollback, a stack delete)
+    create = cfn.event("Create", LOGICAL_ID, properties)
+    cfn.invoke(create)
+    (create_rule,) = cfn.leftovers()["rules"]
+    # WHEN CloudFormation deletes the resource under an id of its own making
+    outcome = cfn.send(delete_event(cfn, properties, "Example-Classifier-1QZ8X2V7K4M9A"))
+    # THEN the Create's poll was stopped at once, and the version it was training is deleted
+    assert outcome.status == "SUCCESS", outcome.reason
+    assert create_rule not in [r.rule_name for r in cfn.targets()]
+    assert "Stopping the poll of earlier request" in outcome.logs
+    assert versions(cfn, project_arn) == {}
+    assert cfn.responses.responses(create["RequestId"]) == []
     assert_nothing_left_polling(cfn)
 
 
