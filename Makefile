@@ -13,7 +13,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := cdk --no-notices --no-version-reporting
 
-.PHONY: setup demo synth test lint typecheck unit bench lock clean
+.PHONY: setup demo synth test lint typecheck unit bench faults lock clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -48,6 +48,10 @@ test: lint typecheck unit
 
 bench: setup
 	python -m bench
+
+# The whole fault matrix (make test runs its smoke cells): a Markdown table, exit 1 on any problem.
+faults: setup
+	python -m tests.faults
 
 # setuptools is pinned too (--all): the packaging tests build the wheel and sdist without build isolation.
 lock: setup

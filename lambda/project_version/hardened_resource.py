@@ -171,10 +171,13 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
     def polls_data(self) -> list[dict[str, Any]] | None:
         """The Data that each running poll of this function carries, or None when it cannot be read."""
         polls = self._polls()
-        return None if polls is None else [dict(event.get("CrHelperData") or {}) for _, event in polls]
+        if polls is None:
+            return None
+        return [dict(event.get("CrHelperData") or {}) for _, event in polls if event is not None]
 
-    def _polls(self) -> list[tuple[str, dict[str, Any]]] | None:
-        """(rule, polling event) of each running poll of this function; None when they cannot be read.
+    def _polls(self) -> list[tuple[str, dict[str, Any] | None]] | None:
+        """(rule, polling event) of each poll of this function, the event None when its rule is gone;
+        None when they cannot be read.
 
         The function's resource policy has one statement per polling rule, named like the rule.
         """
@@ -185,10 +188,16 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
                 for statement in json.loads(policy).get("Statement", [])
                 if str(statement.get("Sid", "")).startswith(self.rule_prefix)
             ]
-            found = []
+            found: list[tuple[str, dict[str, Any] | None]] = []
             for rule in rules[:POLLS_READ_MAX]:
-                for target in self._events_client.list_targets_by_rule(Rule=rule).get("Targets", []):
-                    found.append((rule, dict(json.loads(target.get("Input") or "{}"))))
+                try:
+                    targets = self._events_client.list_targets_by_rule(Rule=rule).get("Targets", [])
+                except ClientError as error:
+                    if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                        raise
+                    found.append((rule, None))
+                    continue
+                found += [(rule, dict(json.loads(target.get("Input") or "{}"))) for target in targets]
             return found
         except (ClientError, BotoCoreError, ValueError, AttributeError):
             LOG.warning("Could not read the other polls of this function", exc_info=True)
@@ -199,11 +208,16 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
 
         CloudFormation sends one request per resource at a time: a new one means it stopped waiting for
         any earlier one still polling (a rollback or a stack delete cancelled it, or it timed out). Left
-        running, such a poll would go on training or starting a model that nothing owns any more.
+        running, such a poll would go on training or starting a model that nothing owns any more. A
+        permission whose rule is gone (deleted by hand) lets nothing in: it goes too.
         """
         event = self._event
         cancelled = []
         for rule, polled in self._polls() or []:
+            if polled is None:
+                LOG.info("Removing the permission of polling rule %s, which is gone", rule)
+                self._remove_poll(rule)
+                continue
             same_resource = (polled.get("StackId"), polled.get("LogicalResourceId")) == (
                 event.get("StackId"),
                 event.get("LogicalResourceId"),

@@ -35,6 +35,7 @@ from training_watch import (
 )
 from version_lifecycle import (
     DeleteProgress,
+    NotOurs,
     attributes,
     delete_step,
     error_code,
@@ -179,7 +180,12 @@ def begin_training(event: dict[str, Any], spec: VersionSpec, data: dict[str, Any
         return False
     data.pop("WaitingFor", None)
     data["Arn"] = arn
-    version = find_version(client, spec.project_arn, spec.version_name)
+    try:
+        version = find_version(client, spec.project_arn, spec.version_name)
+    except (ClientError, BotoCoreError) as error:
+        if not is_transient(error):
+            raise
+        return False  # the polls look at it
     if version is not None and version["Status"] not in ("TRAINING_IN_PROGRESS", "TRAINING_FAILED"):
         sync_tags(client, arn, spec.tags)  # adopted, already trained: bring its tags up to date, done
         data.update(attributes(version))
@@ -333,32 +339,57 @@ def update(event: dict[str, Any], context: Any) -> str:
     spec = parse(event["ResourceProperties"])
     start_clock(helper.Data, spec.service_timeout)
     current = str(event.get("PhysicalResourceId", ""))
-    client = aws_clients.rekognition()
-    in_place = is_version_arn(current) and current.split("/version/")[0] == spec.project_arn.rsplit("/", 1)[0]
-    if in_place and version_name_of(current) == spec.version_name:
-        version = find_version(client, spec.project_arn, spec.version_name)
-        if version is not None and version["ProjectVersionArn"] == current:
-            tags = tags_of(client, current)
-            old = _parse_or_none(event.get("OldResourceProperties"))
-            if model_changed(tags, spec, old):
-                changed = ", ".join(spec.changed_members(old)) if old else ", ".join(REPLACING)
-                raise PropertyError(
-                    f"Changing {changed} needs a new model version, but VersionName {spec.version_name!r} is "
-                    "unchanged and names the existing one: give the new version another VersionName "
-                    "(or leave VersionName out and let the construct derive one)"
-                )
-            sync_tags(client, current, spec.tags)
-            helper.Data.update(attributes(version))
-            abandoned = abandoned_version(event, spec, current)
-            if abandoned:
-                helper.Data["Abandoned"] = abandoned
-            else:
-                helper.finish_now = True
-            return current
+    try:
+        in_place = update_in_place(event, spec, current)
+    except (ClientError, BotoCoreError) as error:
+        if not is_transient(error):
+            raise
+        helper.Data["InPlace"] = "true"  # throttled or 5xx: the next poll tries again
+        return current
+    if in_place:
+        return current
     helper.Data["Replacing"] = "true"
     finished = begin_training(event, spec, helper.Data)
     helper.finish_now = answer_when_started(event, spec, helper.Data, context, finished) is not None
     return str(helper.Data.get("Arn", ""))
+
+
+def update_in_place(event: dict[str, Any], spec: VersionSpec, current: str) -> bool:
+    """Bring the current version's tags up to date when the update needs no new version; False when it
+    does (or the current version is gone)."""
+    client = aws_clients.rekognition()
+    project_of_current = current.split("/version/")[0]
+    in_project = is_version_arn(current) and project_of_current == spec.project_arn.rsplit("/", 1)[0]
+    if not (in_project and version_name_of(current) == spec.version_name):
+        return False
+    version = find_version(client, spec.project_arn, spec.version_name)
+    if version is None or version["ProjectVersionArn"] != current:
+        return False
+    tags = tags_of(client, current)
+    if not same_owner(tags.get(OWNER_TAG), owner(event, spec)) and OWNER_TAG in tags:
+        if {key: value for key, value in tags.items() if key != OWNER_TAG} != spec.tags:
+            raise NotOurs(
+                f"Model version {current} no longer carries this resource's ownership tag ({OWNER_TAG}: "
+                "someone changed it), so its tags are not changed; restore the tag to manage it again"
+            )
+    elif model_changed(tags, spec, _parse_or_none(event.get("OldResourceProperties"))):
+        old = _parse_or_none(event.get("OldResourceProperties"))
+        changed = ", ".join(spec.changed_members(old)) if old else ", ".join(REPLACING)
+        raise PropertyError(
+            f"Changing {changed or 'the training data'} needs a new model version, but VersionName "
+            f"{spec.version_name!r} is unchanged and names the existing one: give the new version another "
+            "VersionName (or leave VersionName out and let the construct derive one)"
+        )
+    else:
+        sync_tags(client, current, spec.tags)
+    helper.Data.pop("InPlace", None)
+    helper.Data.update(attributes(version))
+    abandoned = abandoned_version(event, spec, current)
+    if abandoned:
+        helper.Data["Abandoned"] = abandoned
+    else:
+        helper.finish_now = True
+    return True
 
 
 @helper.poll_update
@@ -366,11 +397,29 @@ def poll_update(event: dict[str, Any], context: Any) -> str | None:
     if deployed_model.is_deployed_model(event):
         return deploy_model(event, poll=True) or None
     data = helper.Data
+    if "InPlace" in data:
+        return retry_in_place(event, data)
     if "Abandoned" in data:
         return clean_up_abandoned(event, data)
     if waiting_for_slot(data):
         return wait_for_slot(event, data, context, replacing=True)
     return watch_training(event, data, replacing=True)
+
+
+def retry_in_place(event: dict[str, Any], data: dict[str, Any]) -> str | None:
+    """One more try at an in-place update that was throttled (or met a 5xx), until the deadline."""
+    current = str(event["PhysicalResourceId"])
+    try:
+        in_place = update_in_place(event, parse(event["ResourceProperties"]), current)
+    except (ClientError, BotoCoreError) as error:
+        if is_transient(error) and not out_of_time(data):
+            return None
+        raise
+    if not in_place:
+        raise RuntimeError(f"Model version {current} disappeared during the update; deploy again to retrain")
+    if "Abandoned" in data:
+        return None  # the next polls delete the failed update's version
+    return current
 
 
 def clean_up_abandoned(event: dict[str, Any], data: dict[str, Any]) -> str | None:
@@ -403,7 +452,11 @@ def project_of(event: dict[str, Any]) -> str:
 def delete(event: dict[str, Any], context: Any) -> str:
     physical = str(event["PhysicalResourceId"])
     if deployed_model.is_deployed_model(event):
-        helper.finish_now = deployed_model.begin_delete(event, helper.Data)
+        try:
+            helper.finish_now = deployed_model.begin_delete(event, helper.Data)
+        except (ClientError, BotoCoreError) as error:
+            if not is_transient(error):
+                raise
         return physical
     target = physical if is_version_arn(physical) else unanswered_version(event)
     if target is None:  # nothing to delete
@@ -413,9 +466,30 @@ def delete(event: dict[str, Any], context: Any) -> str:
     stop_watching(event, context, target)
     timeout = _parse_or_none(event.get("ResourceProperties"))
     start_clock(helper.Data, timeout.service_timeout if timeout else 3600)
-    if delete_step(aws_clients.rekognition(), project_of(event), target).gone:
-        helper.finish_now = True
+    client = aws_clients.rekognition()
+    try:
+        if handed_over(client, event, target) or delete_step(client, project_of(event), target).gone:
+            helper.finish_now = True
+    except (ClientError, BotoCoreError) as error:
+        if not is_transient(error):
+            raise
     return physical
+
+
+def handed_over(client: Any, event: dict[str, Any], arn: str) -> bool:
+    """Whether someone changed the version's ownership tag to another owner: it is theirs now, and
+    left alone."""
+    try:
+        recorded = tags_of(client, arn).get(OWNER_TAG)
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return False
+        raise
+    ours = owner_value(event["StackId"], event["LogicalResourceId"], "")
+    if recorded is None or same_owner(recorded, ours):
+        return False
+    LOG.warning("Model version %s carries another owner's tag (%s=%s): left alone", arn, OWNER_TAG, recorded)
+    return True
 
 
 def unanswered_version(event: dict[str, Any]) -> str | None:

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from version_lifecycle import find_version, is_transient
+from version_lifecycle import error_code, find_version, is_transient
 
 WATCH_KEY = "RekognitionCustomLabelsTrainingWatch"
 EVENTBRIDGE_NAME_MAX = 64
@@ -115,9 +115,12 @@ def watch_step(watch: Watch, rekognition: Any, signaller: Signaller, now: float,
     try:
         version = find_version(rekognition, watch.project_arn, watch.version_name)
     except (ClientError, BotoCoreError) as error:
-        if is_transient(error):
+        if is_transient(error) and now < watch.deadline:
             return False  # not yet: the next poll looks again
-        raise
+        # the stack must not wait out its wait conditions for nothing: fail the open one, saying why
+        code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
+        reason = unique_id(f"cannot watch the training: {code}")
+        return _release(watch, signaller, "FAILURE", reason, only_open=True)
     if (
         version is None
         or version["ProjectVersionArn"] != watch.version_arn

@@ -72,6 +72,9 @@ class CloudFormation:
     environment: dict[str, str] = field(default_factory=dict)
     before_invocation: Callable[[], None] | None = None  # e.g. arm faults for every invocation
     running_pid: int | None = None  # the invocation in progress, if any
+    timeout_seconds: int = 120  # the function's timeout
+    lambda_retries: int = LAMBDA_RETRIES  # 0: the event is dropped after a crash
+    history: list[Invocation] = field(default_factory=list)  # every invocation, in order
 
     def __post_init__(self) -> None:
         iam = self.cloud.client("iam")
@@ -86,7 +89,7 @@ class CloudFormation:
         self.function = FunctionConfig(
             code_dir=HANDLER_DIR,
             function_name=FUNCTION_NAME,
-            timeout_seconds=120,
+            timeout_seconds=self.timeout_seconds,
             environment={"POLL_RULE_PREFIX": RULE_PREFIX, "LOG_LEVEL": "INFO", **self.environment},
         )
 
@@ -136,7 +139,7 @@ class CloudFormation:
     def invoke(self, event: Mapping[str, Any]) -> list[Invocation]:
         """One asynchronous invocation, retried by "Lambda" if it crashes."""
         attempts = []
-        for _ in range(1 + LAMBDA_RETRIES):
+        for _ in range(1 + self.lambda_retries):
             if self.before_invocation is not None:
                 self.before_invocation()
             # the handler's time.time() is the emulator's clock, as in the local cloud
@@ -146,6 +149,7 @@ class CloudFormation:
             )
             self.running_pid = None
             attempts.append(invocation)
+            self.history.append(invocation)
             if invocation.error is None:
                 break
         return attempts

@@ -6,6 +6,7 @@ Delete after a failed Create carries whatever PhysicalResourceId the FAILED resp
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import pytest
@@ -14,14 +15,18 @@ from localcloud.rekognition.clock import ManualClock
 from localcloud.server import LocalCloud
 
 from .conftest import DURATIONS
-from .driver import FUNCTION_NAME, CloudFormation
+from .driver import FUNCTION_NAME, STACK_ID, CloudFormation
 
 OWNER_TAG = "cdk-rekognition-custom-labels:owner"  # resource_properties.OWNER_TAG
 LOGICAL_ID = "Classifier"
+OWNER = hashlib.sha256(f"{STACK_ID}|{LOGICAL_ID}".encode()).hexdigest()[:32]  # version_lifecycle.owner_value
 
 
-def trained_directly(rekognition: Any, properties: dict[str, Any], *, clock: ManualClock | None) -> str:
-    """A version made as the handler makes it (tags included); trained when ``clock`` is given."""
+def trained_directly(
+    rekognition: Any, properties: dict[str, Any], *, clock: ManualClock | None, owner: str = OWNER
+) -> str:
+    """A version made as the handler makes it for this resource (its ownership tag included); trained when
+    ``clock`` is given."""
     arn: str = rekognition.create_project_version(
         ProjectArn=properties["ProjectArn"],
         VersionName=properties["VersionName"],
@@ -29,7 +34,7 @@ def trained_directly(rekognition: Any, properties: dict[str, Any], *, clock: Man
         TrainingData=properties["TrainingData"],
         TestingData=properties["TestingData"],
         VersionDescription=properties["VersionDescription"],
-        Tags={**properties["Tags"], OWNER_TAG: f"{'a' * 32}/{'b' * 32}"},
+        Tags={**properties["Tags"], OWNER_TAG: f"{owner}/{'b' * 32}"},
     )["ProjectVersionArn"]
     if clock is not None:
         clock.advance(DURATIONS.training)
@@ -131,7 +136,7 @@ def test_delete_after_a_create_that_made_nothing_succeeds_and_touches_nothing(
     # GIVEN the physical id a Create that never made a version answers, and a version of the same
     # name made by someone else
     physical = f"not-created:{LOGICAL_ID}"
-    foreign = trained_directly(cloud.client("rekognition"), properties, clock=None)
+    foreign = trained_directly(cloud.client("rekognition"), properties, clock=None, owner="a" * 32)
     # WHEN CloudFormation deletes it
     outcome = cfn.send(delete_event(cfn, properties, physical))
     # THEN it answers SUCCESS at once with that same id, and only looked (no Stop, no Delete)
