@@ -8,6 +8,8 @@ template environment; crhelper's EventBridge polling rules are fired on their sc
 
 from __future__ import annotations
 
+import secrets
+import string
 import threading
 import time
 import uuid
@@ -42,6 +44,13 @@ class Answer:
     data: dict[str, Any]
 
 
+def made_up_id(stack_name: str, logical_id: str) -> str:
+    """The physical id CloudFormation makes up for a custom resource whose Create never answered (it
+    timed out or was cancelled): the rollback's Delete carries it."""
+    suffix = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(13))
+    return f"{stack_name}-{logical_id}-{suffix}"
+
+
 def stringify(value: Any) -> Any:
     """Every scalar as a string, as CloudFormation passes ResourceProperties."""
     if isinstance(value, Mapping):
@@ -71,6 +80,7 @@ class CustomResourceRunner:
         progress: Callable[[str], None] = lambda _: None,
         counts: Counter[str] | None = None,
         clock: Clock | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> None:
         self.responses = responses
         self.events_client = events_client
@@ -80,6 +90,9 @@ class CustomResourceRunner:
         self.progress = progress
         self.counts: Counter[str] = counts if counts is not None else Counter()
         self.clock: Clock = clock or SystemClock()  # the local cloud's: ServiceTimeout and handler time
+        # True once another resource of the stack failed: CloudFormation stops waiting for a Create or
+        # Update in progress ("Resource creation cancelled") and rolls back
+        self.cancelled = cancelled
 
     def request(
         self,
@@ -112,6 +125,9 @@ class CustomResourceRunner:
         self._invoke(function, event)
         rules: set[str] = set()  # this request's polling rules, once found
         while not self._answered(request_id):
+            if request_type != "Delete" and self.cancelled():
+                what = "creation" if request_type == "Create" else "update"
+                raise CustomResourceFailed(f"Resource {what} cancelled", physical_id)
             if time.monotonic() > deadline:
                 raise CustomResourceFailed(
                     f"CloudFormation did not receive a response from your Custom Resource within the "

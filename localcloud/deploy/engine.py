@@ -26,7 +26,13 @@ from ..rekognition.clock import scale_of
 from ..server import LocalCloud
 from .builtins import BUILTINS
 from .concurrency import DEFAULT_WORKERS, reverse, run_graph
-from .custom_resources import CustomResourceFailed, CustomResourceRunner, ProviderFunction, function_config
+from .custom_resources import (
+    CustomResourceFailed,
+    CustomResourceRunner,
+    ProviderFunction,
+    function_config,
+    made_up_id,
+)
 from .events import Printer
 from .intrinsics import Pseudo, Resolver, TemplateError, dependencies, dependency_order
 from .provisioners import Provisioned, ProvisionError, provisioner_for
@@ -124,6 +130,7 @@ class Engine:
         self.account = cloud.service.account
         self._lock = threading.RLock()  # deployments and journals, shared by concurrent operations
         self._in_flight: dict[str, Mapping[str, Any]] = {}
+        self._failing: set[str] = set()  # stacks whose create/update failed: their in-flight requests stop
         self.invocations: Counter[str] = Counter()  # provider invocations by kind (Create, Poll, ...)
 
     # -- entry points -------------------------------------------------------------------------------
@@ -151,6 +158,7 @@ class Engine:
                 lambda logical_id: self._apply(stack, deployment, previous, logical_id, journal),
                 workers=self.workers,
             )
+        self._failing.discard(stack_id)
         if failure is not None:
             if not isinstance(failure, DeployFailed):
                 raise failure
@@ -250,7 +258,12 @@ class Engine:
             )
         except (ProvisionError, CustomResourceFailed, TemplateError) as error:
             physical = getattr(error, "physical_id", None)
+            if verb == "CREATE" and not physical and self._is_custom(resource_type):
+                physical = made_up_id(
+                    stack.stack_name, logical_id
+                )  # CloudFormation's, for a Create unanswered
             with self._lock:
+                self._failing.add(deployment.stack_id)
                 if verb == "CREATE" and physical:  # CloudFormation deletes what a failed create reported
                     failed = Resource(logical_id, resource_type, str(physical), {}, properties, policy)
                     journal.append(("created", None, failed))
@@ -518,6 +531,7 @@ class Engine:
             progress=self.progress,
             counts=self.invocations,
             clock=self.cloud.service.clock,
+            cancelled=lambda: deployment.stack_id in self._failing,
         )
         return runner
 

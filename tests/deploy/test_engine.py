@@ -264,7 +264,7 @@ def test_a_failure_among_concurrent_creates_rolls_everything_back(
     # WHEN deployed
     with pytest.raises(DeployFailed, match="too few labels"):
         engine.deploy(stack)
-    # THEN the stack rolled back after the operations in flight finished, and nothing is left
+    # THEN the stack rolled back, and nothing is left
     text = events.getvalue()
     assert text.index("ROLLBACK_IN_PROGRESS") < text.index("ROLLBACK_COMPLETE")
     assert versions(cloud) == []
@@ -273,5 +273,43 @@ def test_a_failure_among_concurrent_creates_rolls_everything_back(
         for p in cloud.client("rekognition").describe_projects()["ProjectDescriptions"]
         if p["Status"] != "DELETING"
     ] == []
+    assert cloud.client("events").list_rules()["Rules"] == []
+    assert cloud.client("lambda").list_functions()["Functions"] == []
+
+
+def version_beside_a_failing_wait(app: cdk.App) -> None:
+    """A version, and a wait condition nobody signals, timing out (15 s on this cloud's real-time clock)
+    while the version's Create is still in progress."""
+    stack = cdk.Stack(app, "Doomed")
+    data = s3.Bucket.from_bucket_name(stack, "Data", DATASET_BUCKET)
+    project = rekognition.CfnProject(stack, "Project", project_name="doomed")
+    ProjectVersion(
+        stack,
+        "Model",
+        project=project,
+        training_data=TrainingData.from_manifest(data, "manifests/train.manifest"),
+        testing_data=TestingData.from_manifest(data, "manifests/test.manifest"),
+    )
+    wait = cdk.CfnWaitCondition(stack, "NeverSignalled")
+    wait.cfn_options.creation_policy = cdk.CfnCreationPolicy(
+        resource_signal=cdk.CfnResourceSignal(count=1, timeout="PT15S")
+    )
+
+
+def test_a_failure_elsewhere_cancels_a_create_in_progress_and_the_rollback_deletes_its_version(
+    engine: Engine, cloud: LocalCloud, synth: Synth, events: io.StringIO
+) -> None:
+    # GIVEN a version whose Create waits for a training slot (the quota answers), and a wait condition
+    # that times out meanwhile
+    stack = synth(version_beside_a_failing_wait)
+    cloud.service.faults.fail_next("CreateProjectVersion", "LimitExceededException", count=1000)
+    # WHEN deployed
+    with pytest.raises(DeployFailed, match="NeverSignalled"):
+        engine.deploy(stack)
+    # THEN CloudFormation stopped waiting for the Create ("Resource creation cancelled"), and its
+    # rollback Delete (an id of CloudFormation's making) left no version, rule or permission
+    text = events.getvalue()
+    assert "Resource creation cancelled" in text, text
+    assert versions(cloud) == []
     assert cloud.client("events").list_rules()["Rules"] == []
     assert cloud.client("lambda").list_functions()["Functions"] == []

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from .stack import MODEL, VERSION, Stack, World, made_up_id
+from localcloud.deploy.custom_resources import made_up_id
+
+from .stack import MODEL, VERSION, Stack, World
 from .verdict import Verdict, check_requests, describe, inventory, leaks, outcome_of
 
 Expect = Literal["ok", "fails"]
@@ -120,7 +122,7 @@ def cancelled_while_training(world: World) -> Verdict:
     stack = Stack(world)
     stack.properties[VERSION] = world.version_properties()
     stack.begin(stack.event("Create", VERSION, stack.properties[VERSION]), polls=3)
-    stack.physical[VERSION] = made_up_id(VERSION)
+    stack.physical[VERSION] = made_up_id("Example", VERSION)
     stack.destroy(phase=None)
     return finish(world, stack, expect="ok")
 
@@ -132,7 +134,7 @@ def cancelled_while_starting(world: World) -> Verdict:
         properties = world.model_properties(stack.physical[VERSION])
         stack.properties[MODEL] = properties
         stack.begin(stack.event("Create", MODEL, properties), polls=1)
-        stack.physical[MODEL] = made_up_id(MODEL)
+        stack.physical[MODEL] = made_up_id("Example", MODEL)
     stack.destroy(phase=None)
     return finish(world, stack, expect="ok")
 

@@ -8,14 +8,13 @@ fault cell arms its fault at one of the phases; the stack records every request 
 
 from __future__ import annotations
 
-import secrets
-import string
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from localcloud.cfn_response import CertificatePair, ResponseServer
+from localcloud.deploy.custom_resources import made_up_id
 from localcloud.rekognition.clock import ManualClock
 from localcloud.rekognition.service import Durations
 from localcloud.server import LocalCloud
@@ -116,12 +115,6 @@ class Request:
         return f"{self.kind} {what}"
 
 
-def made_up_id(logical_id: str) -> str:
-    """A physical id of CloudFormation's making, as it sends for a Create that never answered."""
-    suffix = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(13))
-    return f"Example-{logical_id}-{suffix}"
-
-
 @dataclass
 class Stack:
     world: World
@@ -199,7 +192,9 @@ class Stack:
 
     def settle_create(self, request: Request) -> Request:
         """Record the physical id CloudFormation holds after a Create (its own when none came)."""
-        answered = request.outcome.physical_id if request.outcome else made_up_id(request.logical_id)
+        answered = (
+            request.outcome.physical_id if request.outcome else made_up_id("Example", request.logical_id)
+        )
         self.physical[request.logical_id] = answered
         return request
 
