@@ -458,14 +458,20 @@ def delete(event: dict[str, Any], context: Any) -> str:
             if not is_transient(error):
                 raise
         return physical
-    target = physical if is_version_arn(physical) else unanswered_version(event)
+    timeout = _parse_or_none(event.get("ResourceProperties"))
+    start_clock(helper.Data, timeout.service_timeout if timeout else 3600)
+    try:
+        target = physical if is_version_arn(physical) else unanswered_version(event)
+    except (ClientError, BotoCoreError) as error:
+        if not is_transient(error):
+            raise
+        helper.Data["LookUp"] = "true"  # throttled or 5xx: the next poll looks again
+        return physical
     if target is None:  # nothing to delete
         helper.finish_now = True
         return physical
     helper.Data["Target"] = target
     stop_watching(event, context, target)
-    timeout = _parse_or_none(event.get("ResourceProperties"))
-    start_clock(helper.Data, timeout.service_timeout if timeout else 3600)
     client = aws_clients.rekognition()
     try:
         if handed_over(client, event, target) or delete_step(client, project_of(event), target).gone:
@@ -513,7 +519,6 @@ def unanswered_version(event: dict[str, Any]) -> str | None:
 @helper.poll_delete
 def poll_delete(event: dict[str, Any], context: Any) -> str | None:
     physical = str(event["PhysicalResourceId"])
-    target = str(helper.Data.get("Target", physical))
     if deployed_model.is_deployed_model(event):
         try:
             return physical if deployed_model.delete_step(event, helper.Data) else None
@@ -522,6 +527,13 @@ def poll_delete(event: dict[str, Any], context: Any) -> str | None:
                 return None
             raise
     try:
+        if "LookUp" in helper.Data:  # which version an unanswered Create made: not known yet
+            found = unanswered_version(event)
+            if found is None:
+                return physical
+            helper.Data["Target"] = found
+            helper.Data.pop("LookUp")
+        target = str(helper.Data.get("Target", physical))
         progress = delete_step(aws_clients.rekognition(), project_of(event), target)
     except (ClientError, BotoCoreError) as error:
         if is_transient(error) and not out_of_time(helper.Data):

@@ -58,6 +58,15 @@ def assert_nothing_left_polling(cfn: CloudFormation) -> None:
     assert leftovers["permissions"] == [], leftovers
 
 
+def drop_polls(cfn: CloudFormation) -> None:
+    """Every polling rule and its permission gone, as if the poll died without answering."""
+    events, lambda_ = cfn.cloud.client("events"), cfn.cloud.client("lambda")
+    for target in cfn.targets():
+        events.remove_targets(Rule=target.rule_name, Ids=["1"])
+        events.delete_rule(Name=target.rule_name)
+        lambda_.remove_permission(FunctionName=FUNCTION_NAME, StatementId=target.rule_name)
+
+
 def delete_event(cfn: CloudFormation, properties: dict[str, Any], physical_id: str) -> dict[str, Any]:
     return cfn.event("Delete", LOGICAL_ID, properties, physical_id=physical_id)
 
@@ -156,11 +165,7 @@ def test_delete_of_a_create_that_never_answered_deletes_the_version_it_made(
     # GIVEN a Create whose first invocation made the version, and whose poll is gone without an answer
     create = cfn.event("Create", LOGICAL_ID, properties)
     cfn.invoke(create)
-    events, lambda_ = cfn.cloud.client("events"), cfn.cloud.client("lambda")
-    for target in cfn.targets():
-        events.remove_targets(Rule=target.rule_name, Ids=["1"])
-        events.delete_rule(Name=target.rule_name)
-        lambda_.remove_permission(FunctionName=FUNCTION_NAME, StatementId=target.rule_name)
+    drop_polls(cfn)
     (made,) = versions(cfn, project_arn)
     # WHEN CloudFormation, having heard nothing, deletes an id of its own making (or the timeout's)
     outcome = cfn.send(delete_event(cfn, properties, physical))
@@ -232,5 +237,22 @@ def test_delete_that_cannot_finish_in_time_fails_saying_why(
     cfn.clock.advance(DURATIONS.training)
     retried = cfn.send(delete_event(cfn, short, arn))
     assert retried.status == "SUCCESS", retried.reason
+    assert versions(cfn, project_arn) == {}
+    assert_nothing_left_polling(cfn)
+
+
+def test_a_throttled_look_up_of_an_unanswered_create_polls_until_it_finds_and_deletes_the_version(
+    cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any], project_arn: str
+) -> None:
+    # GIVEN the version of a Create that never answered (its poll gone), and DescribeProjectVersions
+    # throttled for the next five minutes
+    cfn.invoke(cfn.event("Create", LOGICAL_ID, properties))
+    drop_polls(cfn)
+    cloud.service.faults.fail_until("DescribeProjectVersions", "ThrottlingException", clock.now() + 300)
+    # WHEN CloudFormation deletes an id of its own making
+    outcome = cfn.send(delete_event(cfn, properties, "Example-Classifier-1QZ8X2V7K4M9A"))
+    # THEN it kept polling through the throttling, then found the version and deleted it
+    assert outcome.status == "SUCCESS", outcome.reason
+    assert outcome.polls > 5
     assert versions(cfn, project_arn) == {}
     assert_nothing_left_polling(cfn)
