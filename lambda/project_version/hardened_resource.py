@@ -50,6 +50,16 @@ _CrhelperBase: Any = CfnResource
 Step = TypeVar("Step", bound=Callable[..., Any])
 
 
+def each_ignoring_missing(steps: list[Callable[[], Any]]) -> None:
+    """Run every step; one that finds its object already gone is no error."""
+    for step in steps:
+        try:
+            step()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+
+
 class HardenedResource(_CrhelperBase):  # type: ignore[misc]
     def __init__(self, *, rule_prefix: str, polling_interval: int = 1) -> None:
         # crhelper's __init__ would create lambda/events/logs clients at import; set its state ourselves.
@@ -235,12 +245,7 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
             lambda: self._remove_permission(rule),
             lambda: self._events_client.delete_rule(Name=rule),
         ]
-        for step in steps:
-            try:
-                step()
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                    raise
+        each_ignoring_missing(steps)
 
     def _put_rule(self) -> str:
         schedule = f"rate({self._polling_interval} minute{'s' if self._polling_interval != 1 else ''})"
@@ -273,19 +278,14 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
         self._event.pop("CrHelperData", None)
         self.Data.pop("PhysicalResourceId", None)
         rule, permission = self._event.get("CrHelperRule"), self._event.get("CrHelperPermission")
-        steps: list[Callable[[], None]] = []
+        steps: list[Callable[[], Any]] = []
         if rule:
             steps += [lambda: self._remove_targets(rule)]
         if permission:
             steps += [lambda: self._remove_permission(permission)]
         if rule:
             steps += [lambda: self._delete_rule(rule)]
-        for step in steps:
-            try:
-                step()
-            except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-                    raise
+        each_ignoring_missing(steps)
 
     def _timeout(self) -> None:
         if "CrHelperPoll" in self._event:

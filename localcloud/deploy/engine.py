@@ -463,8 +463,8 @@ class Engine:
             self._delete(stack, after, *code)
         else:
             provisioner = provisioner_for(before.type)
-            if provisioner is not None:
-                context = _Context(self.cloud, stack, self.account, self.region)
+            if provisioner is not None:  # back to the old properties, whose code is in the old assembly
+                context = _Context(self.cloud, code[-1].artifact(), self.account, self.region)
                 provisioner.update(
                     context, before.logical_id, after.physical_id, after.properties, before.properties
                 )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 
@@ -313,3 +316,53 @@ def test_a_failure_elsewhere_cancels_a_create_in_progress_and_the_rollback_delet
     assert versions(cloud) == []
     assert cloud.client("events").list_rules()["Rules"] == []
     assert cloud.client("lambda").list_functions()["Functions"] == []
+
+
+def function_beside_a_version(code_dir: Path, manifest: str) -> Callable[[cdk.App], None]:
+    """A Lambda function with its code from ``code_dir``, and a version trained from ``manifest``."""
+
+    def build(app: cdk.App) -> None:
+        stack = cdk.Stack(app, "Upgrade")
+        lambda_.Function(
+            stack,
+            "Function",
+            runtime=lambda_.Runtime.PYTHON_3_12,
+            handler="index.handler",
+            code=lambda_.Code.from_asset(str(code_dir)),
+        )
+        data = s3.Bucket.from_bucket_name(stack, "Data", DATASET_BUCKET)
+        ProjectVersion(
+            stack,
+            "Model",
+            project=rekognition.CfnProject(stack, "Project", project_name="upgrade"),
+            training_data=TrainingData.from_manifest(data, manifest),
+            testing_data=TestingData.from_manifest(data, "manifests/test.manifest"),
+        )
+
+    return build
+
+
+def test_a_rollback_restores_a_function_whose_code_changed_from_the_deployed_assembly(
+    engine: Engine, cloud: LocalCloud, synth: Synth, tmp_path: Path
+) -> None:
+    # GIVEN a deployed function, then an update with new code for it and a version that cannot train
+    old_code, new_code = tmp_path / "old", tmp_path / "new"
+    for folder, text in ((old_code, "OLD = 1\n"), (new_code, "NEW = 2\n")):
+        folder.mkdir()
+        (folder / "index.py").write_text(text)
+    deployed = engine.deploy(synth(function_beside_a_version(old_code, "manifests/train.manifest")))
+    lambda_client = cloud.client("lambda")
+    (name,) = [
+        f["FunctionName"]
+        for f in lambda_client.list_functions()["Functions"]
+        if "Function" in f["FunctionName"]
+    ]
+    before = lambda_client.get_function(FunctionName=name)["Configuration"]["CodeSha256"]
+    broken = synth(function_beside_a_version(new_code, "missing/train.manifest"))
+    # WHEN the update fails and rolls back
+    with pytest.raises(DeployFailed) as failed:
+        engine.deploy(broken, deployed)
+    # THEN the rollback found the old code in the deployed assembly: the function has it again
+    assert "is not in" not in str(failed.value)
+    assert failed.value.remaining is not None and failed.value.remaining.status == "UPDATE_ROLLBACK_COMPLETE"
+    assert lambda_client.get_function(FunctionName=name)["Configuration"]["CodeSha256"] == before

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 from . import scenarios
 from .scenarios import Expect, lifecycle
@@ -19,6 +20,10 @@ from .stack import Stack, World
 from .verdict import Verdict
 
 THIRTY_MINUTES = 1800
+
+
+def nothing(world: World) -> None:
+    """No fault armed: the cell's trouble comes from its input or from a hand."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +193,6 @@ CLOUDFORMATION_CELLS = [
         partial(
             lifecycle, arm=response_url_failing(15), phase="create", expect="fails", unanswered_allowed=True
         ),
-        smoke=True,
     ),
     Cell(
         "CloudFormation", "rollback by another resource after our Create", scenarios.rolled_back_after_create
@@ -202,7 +206,10 @@ CLOUDFORMATION_CELLS = [
     Cell("CloudFormation", "rollback or stack delete while ours starts", scenarios.cancelled_while_starting),
     Cell("CloudFormation", "failed Update, then the rollback Update", scenarios.failed_update_rolled_back),
     Cell(
-        "CloudFormation", "Delete of a resource whose Create never answered", scenarios.create_never_answered
+        "CloudFormation",
+        "Delete of a resource whose Create never answered",
+        scenarios.create_never_answered,
+        smoke=True,
     ),
     Cell("CloudFormation", "stack delete during training", scenarios.stack_deleted_while_training),
     Cell("CloudFormation", "stack delete during a rollover", scenarios.cancelled_rollover),
@@ -211,7 +218,7 @@ CLOUDFORMATION_CELLS = [
         "the long-training wait times out",
         partial(
             lifecycle,
-            arm=lambda world: None,
+            arm=nothing,
             phase="create",
             expect="fails",
             wait_seconds=600,
@@ -271,40 +278,25 @@ def delete_project_by_hand(world: World, stack: Stack) -> None:
     world.clock.advance(300)
 
 
+def by_hand(fault: str, between: Callable[[World, Stack], None], **options: Any) -> Cell:
+    """Someone changes something by hand between the deploy and the next update."""
+    options.setdefault("expect", "ok")
+    smoke = bool(options.pop("smoke", False))
+    run = partial(lifecycle, arm=nothing, phase="", between=between, **options)
+    return Cell("by hand", fault, run, smoke=smoke)
+
+
 OUT_OF_BAND_CELLS = [
-    Cell(
-        "by hand",
-        "version stopped",
-        partial(lifecycle, arm=lambda w: None, phase="", expect="ok", between=stop_by_hand),
-    ),
-    Cell(
-        "by hand",
-        "version deleted",
-        partial(lifecycle, arm=lambda w: None, phase="", expect="ok", between=delete_by_hand),
-        smoke=True,
-    ),
-    Cell(
-        "by hand",
-        "version started (no units in the stack)",
-        partial(lifecycle, arm=lambda w: None, phase="", expect="ok", units=False, between=start_by_hand),
-    ),
-    Cell(
-        "by hand",
-        "tags edited",
-        partial(lifecycle, arm=lambda w: None, phase="", expect="ok", between=edit_tags_by_hand),
-    ),
-    Cell(
-        "by hand",
+    by_hand("version stopped", stop_by_hand, smoke=True),
+    by_hand("version deleted", delete_by_hand),
+    by_hand("version started (no units in the stack)", start_by_hand, units=False),
+    by_hand("tags edited", edit_tags_by_hand),
+    by_hand(
         "ownership tag edited (the version is handed over)",
-        partial(
-            lifecycle,
-            arm=lambda w: None,
-            phase="",
-            expect="fails",
-            reason_has="ownership tag",
-            between=edit_owner_tag_by_hand,
-            handed_over="version Classifier-0123456789ab",
-        ),
+        edit_owner_tag_by_hand,
+        expect="fails",
+        reason_has="ownership tag",
+        handed_over="version Classifier-0123456789ab",
     ),
     Cell(
         "by hand",
@@ -317,18 +309,7 @@ OUT_OF_BAND_CELLS = [
             unanswered_allowed=True,
         ),
     ),
-    Cell(
-        "by hand",
-        "project deleted",
-        partial(
-            lifecycle,
-            arm=lambda w: None,
-            phase="",
-            expect="fails",
-            reason_has="project",
-            between=delete_project_by_hand,
-        ),
-    ),
+    by_hand("project deleted", delete_project_by_hand, expect="fails", reason_has="project"),
 ]
 
 
@@ -337,28 +318,25 @@ OUT_OF_BAND_CELLS = [
 OTHER_BUCKET = "custom-labels-elsewhere"
 
 
-def bad(fault: str, reason_has: str, smoke: bool = False, **version_extra: object) -> Cell:
+def bad(
+    fault: str,
+    reason_has: str,
+    *,
+    smoke: bool = False,
+    version: dict[str, object] | None = None,
+    model: dict[str, object] | None = None,
+) -> Cell:
+    """A property value the handler must refuse, on the version or on its serving step."""
     run = partial(
         lifecycle,
-        arm=lambda w: None,
+        arm=nothing,
         phase="",
         expect="fails",
         reason_has=reason_has,
-        version_extra=version_extra,
+        version_extra=version,
+        model_extra=model,
     )
     return Cell("bad input", fault, run, smoke=smoke)
-
-
-def bad_model(fault: str, reason_has: str, **model_extra: object) -> Cell:
-    run = partial(
-        lifecycle,
-        arm=lambda w: None,
-        phase="",
-        expect="fails",
-        reason_has=reason_has,
-        model_extra=model_extra,
-    )
-    return Cell("bad input", fault, run)
 
 
 def images_in_two_buckets(world: World) -> Verdict:
@@ -379,7 +357,7 @@ def images_in_two_buckets(world: World) -> Verdict:
     training = world.dataset.asset("manifests/two-buckets.manifest")
     return lifecycle(
         world,
-        lambda w: None,
+        nothing,
         phase="",
         expect="fails",
         reason_has="multiple S3 buckets",
@@ -388,35 +366,40 @@ def images_in_two_buckets(world: World) -> Verdict:
 
 
 BAD_INPUT_CELLS = [
-    bad("VersionName with invalid characters", "VersionName", smoke=True, VersionName="bad name!"),
-    bad("ServiceTimeout out of range", "ServiceTimeout", ServiceTimeout=99999),
-    bad("200 tags (the ownership tag makes 201)", "Tags", Tags={f"k{i}": "v" for i in range(200)}),
-    bad("tag key of 129 characters", "Tags", Tags={"k" * 129: "v"}),
-    bad("tag value of 257 characters", "Tags", Tags={"k": "v" * 257}),
+    bad(
+        "VersionName with invalid characters", "VersionName", smoke=True, version={"VersionName": "bad name!"}
+    ),
+    bad("ServiceTimeout out of range", "ServiceTimeout", version={"ServiceTimeout": 99999}),
+    bad(
+        "200 tags (the ownership tag makes 201)",
+        "Tags",
+        version={"Tags": {f"k{i}": "v" for i in range(200)}},
+    ),
+    bad("tag key of 129 characters", "Tags", version={"Tags": {"k" * 129: "v"}}),
+    bad("tag value of 257 characters", "Tags", version={"Tags": {"k": "v" * 257}}),
     bad(
         "missing KMS key",
         "KMS",
-        KmsKeyId="arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000",
+        version={"KmsKeyId": "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"},
     ),
     bad(
         "output bucket in no account",
         "custom-labels-nowhere",
-        OutputConfig={"S3Bucket": "custom-labels-nowhere", "S3KeyPrefix": "Classifier/"},
+        version={"OutputConfig": {"S3Bucket": "custom-labels-nowhere", "S3KeyPrefix": "Classifier/"}},
     ),
     bad(
         "output prefix too long",
         "S3KeyPrefix",
-        OutputConfig={"S3Bucket": "custom-labels-output", "S3KeyPrefix": "p" * 1025},
+        version={"OutputConfig": {"S3Bucket": "custom-labels-output", "S3KeyPrefix": "p" * 1025}},
     ),
     Cell("bad input", "a manifest's images in two buckets", images_in_two_buckets),
-    bad_model("MinInferenceUnits 0", "MinInferenceUnits", MinInferenceUnits=0),
-    bad_model(
+    bad("MinInferenceUnits 0", "MinInferenceUnits", model={"MinInferenceUnits": 0}),
+    bad(
         "MaxInferenceUnits below MinInferenceUnits",
         "MaxInferenceUnits",
-        MinInferenceUnits=2,
-        MaxInferenceUnits=1,
+        model={"MinInferenceUnits": 2, "MaxInferenceUnits": 1},
     ),
-    bad_model("MinF1Score 1.5", "MinF1Score", MinF1Score="1.5"),
+    bad("MinF1Score 1.5", "MinF1Score", model={"MinF1Score": "1.5"}),
 ]
 
 CELLS = [*call_cells(), *PROCESS_CELLS, *CLOUDFORMATION_CELLS, *OUT_OF_BAND_CELLS, *BAD_INPUT_CELLS]
