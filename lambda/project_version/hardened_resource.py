@@ -9,8 +9,9 @@
 - A step may finish at once (no rule) when there is nothing to wait for.
 - ``Data`` changed by a poll is kept for the next poll (crhelper #27): the rule's target is put again
   with the changed event, so a version that got its training slot is watched, not created again.
-- A new request for a resource stops the polls of its earlier requests: CloudFormation sends one
-  request per resource at a time, so it has given up on them (cancelled by a rollback or a stack delete).
+- An Update, or a Delete of an id CloudFormation made up, stops the polls of the resource's earlier
+  requests: CloudFormation sends one request per resource at a time, so it has given up on them
+  (cancelled by a rollback or a stack delete).
 - A timed-out first invocation removes the rule it made; a timed-out poll leaves the next poll to go on.
 - No sleep before answering a Delete: logs reach CloudWatch from stdout without it.
 - Logs are INFO, and the ResponseURL is never logged.
@@ -48,6 +49,18 @@ _CrhelperBase: Any = CfnResource
 
 
 Step = TypeVar("Step", bound=Callable[..., Any])
+
+
+def may_supersede(event: dict[str, Any]) -> bool:
+    """Whether an earlier request for this resource may still be polling: before an Update (a rollback
+    after a cancelled one) or a Delete of an id that is no ARN (CloudFormation's own, after a Create it
+    stopped waiting for). Checked only then: reading the polls costs two more clients per invocation."""
+    if "CrHelperPoll" in event:
+        return False
+    kind = event.get("RequestType")
+    return kind == "Update" or (
+        kind == "Delete" and not str(event.get("PhysicalResourceId", "")).startswith("arn:")
+    )
 
 
 def each_ignoring_missing(steps: list[Callable[[], Any]]) -> None:
@@ -138,7 +151,7 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
             event.get("RequestId"),
         )
         self.superseded = []
-        if "CrHelperPoll" not in event:
+        if may_supersede(event):
             self._event, self._context = event, context
             try:
                 self.superseded = self.cancel_superseded_polls()

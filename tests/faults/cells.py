@@ -104,7 +104,6 @@ def call_cells() -> list[Cell]:
             )
             smoke = (operation, fault) in {
                 ("CreateProjectVersion", "answer lost after success"),
-                ("StartProjectVersion", "throttled for 30 min"),
                 ("DeleteProjectVersion", "AccessDenied"),
             }
             cells.append(Cell(f"{operation} ({purpose})", fault, run, smoke=smoke))
