@@ -30,6 +30,7 @@ import aws_clients
 import cfn_response_sender
 from botocore.exceptions import BotoCoreError, ClientError
 from crhelper import CfnResource
+from training_watch import stop_schedule
 
 LOG = logging.getLogger(__name__)
 ATTRIBUTES = (
@@ -253,12 +254,10 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
         return cancelled
 
     def _remove_poll(self, rule: str) -> None:
-        steps: list[Callable[[], Any]] = [
-            lambda: self._events_client.remove_targets(Rule=rule, Ids=["1"]),
-            lambda: self._remove_permission(rule),
-            lambda: self._events_client.delete_rule(Name=rule),
-        ]
-        each_ignoring_missing(steps)
+        """Target, permission and rule: the same three steps as a watcher's schedule (named alike)."""
+        stop_schedule(
+            self._events_client, self._lambda_client, function_name=self._context.function_name, name=rule
+        )
 
     def _put_rule(self) -> str:
         schedule = f"rate({self._polling_interval} minute{'s' if self._polling_interval != 1 else ''})"
