@@ -23,6 +23,10 @@ CONTROL_PLANE = frozenset(
         "CreateDataset",
         "DescribeDataset",
         "DeleteDataset",
+        "ListDatasetEntries",
+        "UpdateDatasetEntries",
+        "DistributeDatasetEntries",
+        "ListDatasetLabels",
     }
 )
 

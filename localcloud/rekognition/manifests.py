@@ -32,7 +32,6 @@ MAX_INVALID_FRACTION = 0.2
 MIN_LABEL_OVERLAP = 0.5
 TEST_FRACTION = 0.2
 TRAINING_RESIZE = 1280  # the service shrinks larger images to this side before checking box sizes
-MAX_SUMMARY_LINES = 1000
 _S3_URI = re.compile(r"^[sS]3://([^/]+)/(.+)$")
 
 # Terminal messages, word for word from the Developer Guide.
@@ -91,6 +90,31 @@ class LineError:
     line: int  # 1-based line number in the manifest
     reason: str
     code: str = ""
+    # Where a validation manifest reports it: "" for the image, else the label attribute's metadata key.
+    place: str = ""
+
+
+@dataclass(frozen=True)
+class BoxError:
+    """A bounding box left out of training (the line survives): reported inside its annotation."""
+
+    attribute: str
+    index: int
+    error: LineError
+
+
+@dataclass(frozen=True)
+class CheckedLine:
+    """One manifest line and what validation made of it: an entry, an error, or ignored (no annotations)."""
+
+    number: int
+    text: str
+    document: dict[str, Any] | None  # the JSON object, when the line is one
+    task: Task | None = None
+    entry: Entry | None = None
+    error: LineError | None = None
+    box_errors: tuple[BoxError, ...] = ()
+    ignored: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,6 +124,7 @@ class Dataset:
     errors: tuple[LineError, ...]
     # Lines with a valid schema but nothing to learn (no annotations): neither used nor counted as invalid.
     ignored: tuple[LineError, ...] = ()
+    checked: tuple[CheckedLine, ...] = ()  # every line in order, for the validation manifests
 
     @property
     def labels(self) -> frozenset[str]:
@@ -111,10 +136,11 @@ class Dataset:
 
 
 class _LineProblem(Exception):
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, code: str, reason: str, place: str = "") -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.place = place
 
 
 @dataclass
@@ -124,7 +150,8 @@ class _Parsed:
     key: str
     task: Task
     labels: list[str]
-    annotations: list[tuple[str, Any, Any]]  # (label, annotation, object) to check against the image
+    # (attribute, index, label, annotation, object) to check against the image
+    annotations: list[tuple[str, int, str, Any, Any]]
 
 
 def _is_int(value: Any) -> bool:
@@ -135,13 +162,17 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _parse_line(text: str) -> _Parsed:
-    """Check one JSON Line's schema (no S3 access yet)."""
+def parse_document(text: str) -> dict[str, Any] | None:
     try:
         line = json.loads(text)
     except ValueError:
-        line = None
-    if not isinstance(line, dict):
+        return None
+    return line if isinstance(line, dict) else None
+
+
+def _parse_line(line: dict[str, Any] | None) -> _Parsed:
+    """Check one JSON Line's schema (no S3 access yet)."""
+    if line is None:
         raise _LineProblem("ERROR_INVALID_JSON_LINE", "The JSON Line has an invalid format.")
     if "source-ref" not in line:
         raise _LineProblem("ERROR_MISSING_SOURCE_REF", "The source-ref key is missing.")
@@ -161,6 +192,7 @@ def _parse_line(text: str) -> _Parsed:
             raise _LineProblem(
                 "ERROR_INVALID_LABEL_ATTRIBUTE_METADATA_FORMAT",
                 "The format of the label attribute metadata is invalid.",
+                f"{attribute}-metadata" if isinstance(metadata, dict) else "",
             )
         if metadata["type"] == CLASSIFICATION_TYPE:
             supported = True
@@ -179,12 +211,14 @@ def _parse_classification(attribute: str, value: Any, metadata: dict[str, Any], 
         raise _LineProblem(
             "ERROR_INVALID_LABEL_ATTRIBUTE_FORMAT",
             f"The format of the label attribute {attribute} is invalid.",
+            f"{attribute}-metadata",
         )
     name = metadata.get("class-name")
     if not isinstance(name, str) or not name:
         raise _LineProblem(
             "ERROR_INVALID_LABEL_ATTRIBUTE_METADATA_FORMAT",
             "The format of the label attribute metadata is invalid.",
+            f"{attribute}-metadata",
         )
     if name not in parsed.labels:
         parsed.labels.append(name)
@@ -199,22 +233,28 @@ def _parse_detection(attribute: str, value: Any, metadata: dict[str, Any], parse
         raise _LineProblem(
             "ERROR_INVALID_LABEL_ATTRIBUTE_FORMAT",
             f"The format of the label attribute {attribute} is invalid.",
+            f"{attribute}-metadata",
         )
     class_map, objects = metadata.get("class-map"), metadata.get("objects")
     if not isinstance(class_map, dict) or not isinstance(objects, list):
         raise _LineProblem(
             "ERROR_INVALID_LABEL_ATTRIBUTE_METADATA_FORMAT",
             "The format of the label attribute metadata is invalid.",
+            f"{attribute}-metadata",
         )
     if len(annotations) > MAX_BOXES:
         raise _LineProblem(
-            "ERROR_TOO_MANY_BOUNDING_BOXES", "There are more bounding boxes than the allowed maximum."
+            "ERROR_TOO_MANY_BOUNDING_BOXES",
+            "There are more bounding boxes than the allowed maximum.",
+            f"{attribute}-metadata",
         )
     for index, annotation in enumerate(annotations):
         class_id = annotation.get("class_id") if isinstance(annotation, dict) else None
         label = class_map.get(str(class_id)) if _is_int(class_id) else None
         obj = objects[index] if index < len(objects) else None
-        parsed.annotations.append((label if isinstance(label, str) else "", annotation, obj))
+        parsed.annotations.append(
+            (attribute, index, label if isinstance(label, str) else "", annotation, obj)
+        )
 
 
 def _check_box(label: str, annotation: Any, obj: Any, width: int, height: int) -> BoundingBox:
@@ -260,28 +300,30 @@ def _read_image(read: ObjectReader, parsed: _Parsed) -> tuple[int, int, tuple[fl
         raise _LineProblem("ERROR_INVALID_IMAGE", f"{invalid} {error}") from None
 
 
-def _entry(read: ObjectReader, parsed: _Parsed) -> Entry | None:
-    """The usable entry for a parsed line, or None if it has nothing to train on (an ignored line)."""
+def _entry(read: ObjectReader, parsed: _Parsed, number: int) -> tuple[Entry | None, tuple[BoxError, ...]]:
+    """The usable entry for a parsed line (None: nothing to learn, an ignored line), and boxes dropped."""
     width, height, features = _read_image(read, parsed)
     boxes: list[BoundingBox] = []
-    first_problem: _LineProblem | None = None
-    for label, annotation, obj in parsed.annotations:
+    dropped: list[BoxError] = []
+    for attribute, index, label, annotation, obj in parsed.annotations:
         try:
             boxes.append(_check_box(label, annotation, obj, width, height))
         except _LineProblem as problem:
-            first_problem = first_problem or problem
-    if parsed.annotations and not boxes and first_problem is not None:
+            dropped.append(BoxError(attribute, index, LineError(number, problem.reason, problem.code)))
+    if parsed.annotations and not boxes:
         raise _LineProblem(
-            "ERROR_NO_VALID_ANNOTATIONS", f"No valid annotations found. {first_problem.reason}"
+            "ERROR_NO_VALID_ANNOTATIONS", f"No valid annotations found. {dropped[0].error.reason}"
         )
     labels = list(parsed.labels)
     labels += [box.label for box in boxes if box.label not in labels]
     if not labels:
-        return None
-    return Entry(parsed.source_ref, parsed.bucket, parsed.key, tuple(labels), tuple(boxes), features)
+        return None, tuple(dropped)
+    entry = Entry(parsed.source_ref, parsed.bucket, parsed.key, tuple(labels), tuple(boxes), features)
+    return entry, tuple(dropped)
 
 
-def _read_manifest(read: ObjectReader, bucket: str, key: str, version: str | None) -> list[str]:
+def read_manifest(read: ObjectReader, bucket: str, key: str, version: str | None) -> list[str]:
+    """A manifest's lines; raise ManifestError for a file error (missing, unreadable, empty, too big)."""
     try:
         data = read(bucket, key, version)
     except KeyError:
@@ -306,33 +348,55 @@ def _read_manifest(read: ObjectReader, bucket: str, key: str, version: str | Non
 
 def load_manifest(read: ObjectReader, bucket: str, key: str, version: str | None) -> Dataset:
     """Read and validate a manifest the way training does; raise ManifestError for a terminal rule."""
-    entries: list[Entry] = []
-    tasks: set[Task] = set()
-    ignored_tasks: set[Task] = set()
-    errors: list[LineError] = []
-    ignored: list[LineError] = []
+    return check_manifest(read, read_manifest(read, bucket, key, version))
+
+
+def check_line(read: ObjectReader, number: int, text: str) -> CheckedLine:
+    """One line's schema, image and boxes (duplicates across lines are the caller's to find)."""
+    document = parse_document(text)
+    try:
+        parsed = _parse_line(document)
+        entry, dropped = _entry(read, parsed, number)
+    except _LineProblem as problem:
+        return CheckedLine(
+            number, text, document, error=LineError(number, problem.reason, problem.code, problem.place)
+        )
+    if entry is None:
+        return CheckedLine(number, text, document, parsed.task, box_errors=dropped, ignored=True)
+    return CheckedLine(number, text, document, parsed.task, entry, box_errors=dropped)
+
+
+def examine_lines(read: ObjectReader, lines: Sequence[str]) -> Dataset:
+    """Every line checked, a repeated source-ref refused; no rule about the whole manifest applied yet."""
+    checked: list[CheckedLine] = []
     seen: set[str] = set()
-    for number, text in enumerate(_read_manifest(read, bucket, key, version), start=1):
-        try:
-            parsed = _parse_line(text)
-            if parsed.source_ref in seen:
-                raise _LineProblem(
-                    "ERROR_DUPLICATE_SOURCE_REF", "The source-ref value repeats an earlier JSON Line."
-                )
-            entry = _entry(read, parsed)
-        except _LineProblem as problem:
-            errors.append(LineError(number, problem.reason, problem.code))
-            continue
-        if entry is None:
-            ignored.append(LineError(number, "No annotations were found.", "WARNING_NO_ANNOTATIONS"))
-            ignored_tasks.add(parsed.task)
-            continue
-        seen.add(parsed.source_ref)
-        entries.append(entry)
-        tasks.add(parsed.task)
-    task: Task = "detection" if (tasks or ignored_tasks) == {"detection"} else "classification"
-    dataset = Dataset(task, tuple(entries), tuple(errors), tuple(ignored))
-    _check_content(dataset, tasks)
+    for number, text in enumerate(lines, start=1):
+        line = check_line(read, number, text)
+        if line.entry is not None and line.entry.source_ref in seen:
+            reason = "The source-ref value repeats an earlier JSON Line."
+            line = replace(line, entry=None, error=LineError(number, reason, "ERROR_DUPLICATE_SOURCE_REF"))
+        elif line.entry is not None:
+            seen.add(line.entry.source_ref)
+        checked.append(line)
+    tasks = {line.task for line in checked if line.task is not None and (line.entry or line.ignored)}
+    task: Task = "detection" if tasks == {"detection"} else "classification"
+    return Dataset(
+        task,
+        tuple(line.entry for line in checked if line.entry is not None),
+        tuple(line.error for line in checked if line.error is not None),
+        tuple(
+            LineError(line.number, "No annotations were found.", "WARNING_NO_ANNOTATIONS")
+            for line in checked
+            if line.ignored
+        ),
+        tuple(checked),
+    )
+
+
+def check_manifest(read: ObjectReader, lines: Sequence[str]) -> Dataset:
+    """A manifest's lines validated the way training does; raise ManifestError for a terminal rule."""
+    dataset = examine_lines(read, lines)
+    _check_content(dataset, {line.task for line in dataset.checked if line.entry is not None and line.task})
     return dataset
 
 
@@ -356,39 +420,58 @@ def _check_label_count(dataset: Dataset) -> None:
         raise ManifestError(TOO_MANY_LABELS, code="ERROR_MANIFEST_TOO_MANY_LABELS", dataset=dataset)
 
 
-def _order(entry: Entry) -> str:
-    return hashlib.sha256(entry.source_ref.encode()).hexdigest()
+def _order(source_ref: str) -> str:
+    return hashlib.sha256(source_ref.encode()).hexdigest()
 
 
-def split_for_testing(dataset: Dataset) -> tuple[Dataset, Dataset]:
-    """TestingData AutoCreate: about 20% of each label's images to testing, chosen by a hash of source-ref.
+def choose_for_testing(items: Sequence[tuple[str, tuple[str, ...]]]) -> set[str]:
+    """About 20% of each label's images, by (source-ref, labels), chosen by a hash of source-ref.
 
-    An image moves only if every one of its labels keeps at least one training image, so the split is
-    deterministic, the halves are disjoint, and training loses no label.
+    An image moves only if every one of its labels keeps at least one training image, so the choice is
+    deterministic and training loses no label. AutoCreate and DistributeDatasetEntries both split this way.
     """
-    remaining = Counter(label for entry in dataset.entries for label in entry.labels)
-    groups: dict[str, list[Entry]] = {}
-    for entry in sorted(dataset.entries, key=_order):
-        groups.setdefault(min(entry.labels), []).append(entry)
+    remaining = Counter(label for _, labels in items for label in labels)
+    groups: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for source_ref, labels in sorted(items, key=lambda item: _order(item[0])):
+        groups.setdefault(min(labels), []).append((source_ref, labels))
     chosen: set[str] = set()
     for label in sorted(groups):
         group = groups[label]
         quota = max(1, round(len(group) * TEST_FRACTION)) if len(group) >= 2 else 0
-        for entry in group:
+        for source_ref, labels in group:
             if quota == 0:
                 break
-            if all(remaining[name] > 1 for name in entry.labels):
-                chosen.add(entry.source_ref)
-                remaining.subtract(entry.labels)
+            if all(remaining[name] > 1 for name in labels):
+                chosen.add(source_ref)
+                remaining.subtract(labels)
                 quota -= 1
-    test_entries = tuple(e for e in dataset.entries if e.source_ref in chosen)
-    train_entries = tuple(e for e in dataset.entries if e.source_ref not in chosen)
-    test = Dataset(dataset.task, test_entries, ())
+    return chosen
+
+
+def split_for_testing(dataset: Dataset) -> tuple[Dataset, Dataset]:
+    """TestingData AutoCreate: the training manifest split in two disjoint halves (see choose_for_testing)."""
+    chosen = choose_for_testing([(entry.source_ref, entry.labels) for entry in dataset.entries])
+
+    def moved(line: CheckedLine) -> bool:
+        return line.entry is not None and line.entry.source_ref in chosen
+
+    test_lines = [line for line in dataset.checked if moved(line)]
+    test = Dataset(
+        dataset.task,
+        tuple(e for e in dataset.entries if e.source_ref in chosen),
+        (),
+        checked=tuple(replace(line, number=number) for number, line in enumerate(test_lines, start=1)),
+    )
     if len(test.labels) < MIN_LABELS[dataset.task]:
         raise ManifestError(
             AUTOSPLIT, code="ERROR_INSUFFICIENT_IMAGES_PER_LABEL_FOR_AUTOSPLIT", dataset=dataset
         )
-    return replace(dataset, entries=train_entries), test
+    train = replace(
+        dataset,
+        entries=tuple(e for e in dataset.entries if e.source_ref not in chosen),
+        checked=tuple(line for line in dataset.checked if not moved(line)),
+    )
+    return train, test
 
 
 def check_pair(train: Dataset, test: Dataset) -> None:
@@ -400,47 +483,3 @@ def check_pair(train: Dataset, test: Dataset) -> None:
         raise ManifestError(USABLE_LABEL_OVERLAP, code="ERROR_INSUFFICIENT_USABLE_LABEL_OVERLAP")
     if not train.labels or len(train.labels & test.labels) < MIN_LABEL_OVERLAP * len(train.labels):
         raise ManifestError(LABEL_OVERLAP, code="ERROR_INSUFFICIENT_LABEL_OVERLAP")
-
-
-def _use_case(dataset: Dataset) -> str:
-    if not dataset.entries:
-        return "NOT_DETERMINED"
-    return "IMAGE_LEVEL_LABELS" if dataset.task == "classification" else "OBJECT_LOCALIZATION"
-
-
-def _errors(errors: Sequence[ManifestError]) -> list[dict[str, str]]:
-    return [{"code": error.code or "", "message": error.message} for error in errors]
-
-
-def _statistics(dataset: Dataset, errors: Sequence[ManifestError]) -> dict[str, Any]:
-    return {
-        "use_case": _use_case(dataset),
-        "total_json_lines": dataset.total_lines,
-        "valid_json_lines": len(dataset.entries),
-        "invalid_json_lines": len(dataset.errors),
-        "ignored_json_lines": len(dataset.ignored),
-        "error_json_line_indices": sorted(error.line for error in dataset.errors)[:MAX_SUMMARY_LINES],
-        "errors": _errors(errors),
-    }
-
-
-def summary_document(
-    train: Dataset,
-    test: Dataset,
-    *,
-    training_errors: Sequence[ManifestError] = (),
-    testing_errors: Sequence[ManifestError] = (),
-    errors: Sequence[ManifestError] = (),
-) -> dict[str, Any]:
-    """manifest_summary.json as the guide shows it; line indices are capped at MAX_SUMMARY_LINES each.
-
-    Content errors (a ManifestError with a ``code``) go in the dataset they belong to, or in ``errors`` when
-    they span both (label overlap).
-    """
-    return {
-        "statistics": {
-            "training": _statistics(train, training_errors),
-            "testing": _statistics(test, testing_errors),
-        },
-        "errors": _errors(errors),
-    }

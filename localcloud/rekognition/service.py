@@ -8,117 +8,43 @@ with a ManualClock sees each state, and a server with the system clock behaves l
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import math
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from . import manifests, training
-from .backends import KeyStore, ObjectStore
-from .calls import CallLog
-from .clock import Clock, SystemClock
+from . import dataset_entries, manifests, training, training_outputs
+from .core import DEFAULT_ACCOUNT, Durations, Handler, Params, Quotas, Records, creation_order
+from .datasets import DatasetOperations
 from .errors import ServiceError, in_use, invalid, limit_exceeded, not_found
-from .faults import Faults
 from .images import ImageError, image_features, inspect_image
 from .shapes import validate_input
-from .state import (
-    CONTENT_MODERATION,
-    CUSTOM_LABELS,
-    DatasetRecord,
-    ProjectRecord,
-    VersionRecord,
-    epoch_ms,
-)
+from .state import CONTENT_MODERATION, CUSTOM_LABELS, ProjectRecord, VersionRecord
 
-DEFAULT_ACCOUNT = "123456789012"
+__all__ = ["DEFAULT_ACCOUNT", "CustomLabelsService", "Durations", "Quotas", "Records"]
+
 MAX_IMAGE_BYTES = 4 * 1024 * 1024  # DetectCustomLabels: raw bytes in the request
 MAX_S3_IMAGE_BYTES = 15 * 1024 * 1024  # DetectCustomLabels: an image in S3
-PAGE_SIZE = 100
 BUSY_VERSION_STATES = frozenset({"TRAINING_IN_PROGRESS", "STARTING", "RUNNING", "STOPPING"})
 
-Params = dict[str, Any]
-Handler = Callable[[str, Params], dict[str, Any]]
 
+class CustomLabelsService(DatasetOperations):
+    """The Custom Labels API: every operation the emulator answers, and time moving the records on."""
 
-def _creation_order(arn: str) -> int:
-    """ARNs end in strictly increasing epoch milliseconds: sorting on them is sorting by creation."""
-    return int(arn.rsplit("/", 1)[1])
-
-
-@dataclass(frozen=True)
-class Durations:
-    """How long each asynchronous phase takes, in seconds."""
-
-    training: float = 3.0
-    starting: float = 2.0
-    stopping: float = 1.0
-    deleting: float = 1.0
-    dataset: float = 1.0
-    project_deleting: float = 1.0
-
-    @staticmethod
-    def uniform(seconds: float) -> Durations:
-        return Durations(seconds, seconds, seconds, seconds, seconds, seconds)
-
-
-@dataclass(frozen=True)
-class Quotas:
-    """The account's Custom Labels quotas (AWS General Reference defaults)."""
-
-    concurrent_trainings: int = 2
-    running_models: int = 2
-    inference_units: int = 5
-    projects: int = 100
-    versions_per_project: int = 100
-    tags: int = 200
-
-
-@dataclass(frozen=True)
-class Records:
-    """The service's whole state: plain data, so it pickles (phases resume by the wall clock)."""
-
-    projects: dict[str, ProjectRecord]
-    versions: dict[str, VersionRecord]
-    tags: dict[str, dict[str, str]]
-    last_ms: int
-
-
-class CustomLabelsService:
-    """One account's Custom Labels, in every region. Thread-safe: one lock around all state."""
-
-    def __init__(
-        self,
-        *,
-        objects: ObjectStore,
-        keys: KeyStore,
-        clock: Clock | None = None,
-        durations: Durations | None = None,
-        quotas: Quotas | None = None,
-        account: str = DEFAULT_ACCOUNT,
-    ) -> None:
-        self.objects = objects
-        self.keys = keys
-        self.clock: Clock = clock or SystemClock()
-        self.durations = durations or Durations()
-        self.quotas = quotas or Quotas()
-        self.account = account
-        self.faults = Faults()
-        self.calls = CallLog()
-        self._lock = threading.RLock()
-        self._projects: dict[str, ProjectRecord] = {}
-        self._versions: dict[str, VersionRecord] = {}
-        self._tags: dict[str, dict[str, str]] = {}
-        self._last_ms = 0
-        self._handlers: dict[str, Handler] = {
+    @cached_property
+    def _handlers(self) -> dict[str, Handler]:
+        return {
             "CreateProject": self._create_project,
             "DescribeProjects": self._describe_projects,
             "DeleteProject": self._delete_project,
             "CreateDataset": self._create_dataset,
             "DescribeDataset": self._describe_dataset,
             "DeleteDataset": self._delete_dataset,
+            "ListDatasetEntries": self._list_dataset_entries,
+            "UpdateDatasetEntries": self._update_dataset_entries,
+            "DistributeDatasetEntries": self._distribute_dataset_entries,
+            "ListDatasetLabels": self._list_dataset_labels,
             "CreateProjectVersion": self._create_project_version,
             "DescribeProjectVersions": self._describe_project_versions,
             "StartProjectVersion": self._start_project_version,
@@ -153,18 +79,6 @@ class CustomLabelsService:
         self.calls.record(operation)
         return answer
 
-    # -- state across processes ---------------------------------------------------------------------
-
-    def records(self) -> Records:
-        """Every project, dataset, version and tag, for a local cloud that outlives its process."""
-        with self._lock:
-            return Records(dict(self._projects), dict(self._versions), dict(self._tags), self._last_ms)
-
-    def restore(self, records: Records) -> None:
-        with self._lock:
-            self._projects, self._versions = dict(records.projects), dict(records.versions)
-            self._tags, self._last_ms = dict(records.tags), records.last_ms
-
     # -- time ---------------------------------------------------------------------------------------
 
     def advance(self, now: float | None = None) -> None:
@@ -177,7 +91,7 @@ class CustomLabelsService:
                     due.append((version.phase_ends, 1, self._finisher(version)))
             for project in list(self._projects.values()):
                 for dataset in project.datasets.values():
-                    if dataset.status == "CREATE_IN_PROGRESS" and dataset.ready_at <= now:
+                    if dataset.job is not None and dataset.ready_at <= now:
                         due.append((dataset.ready_at, 0, self._dataset_finisher(project, dataset)))
                 if project.gone_at is not None and project.gone_at <= now:
                     due.append((project.gone_at, 2, self._project_remover(project)))
@@ -203,26 +117,6 @@ class CustomLabelsService:
 
         return finish
 
-    def _dataset_finisher(self, project: ProjectRecord, dataset: DatasetRecord) -> Callable[[float], None]:
-        def finish(ended: float) -> None:
-            dataset.updated = ended
-            source = dataset.source.get("GroundTruthManifest")
-            try:
-                if source is not None:
-                    s3 = source["S3Object"]
-                    dataset.data = manifests.load_manifest(
-                        self.objects.read, s3["Bucket"], s3["Name"], s3.get("Version")
-                    )
-                elif "DatasetArn" in dataset.source:
-                    dataset.data = self._dataset_by_arn(dataset.source["DatasetArn"], project.region).data
-            except manifests.ManifestError as error:
-                dataset.status, dataset.status_message = "CREATE_FAILED", str(error)
-                dataset.status_code = "CLIENT_ERROR"
-                return
-            dataset.status, dataset.status_message = "CREATE_COMPLETE", "The dataset is created."
-
-        return finish
-
     def _project_remover(self, project: ProjectRecord) -> Callable[[float], None]:
         def remove(_: float) -> None:
             self._projects.pop(project.arn, None)
@@ -241,8 +135,10 @@ class CustomLabelsService:
         try:
             if forced is not None:
                 raise manifests.ManifestError(forced)
-            if "TrainingData" not in version.request:
-                train_set, test_set = self._project_datasets(version.project)
+            if version.dataset_lines is not None:
+                train_set = self._check_lines(version.dataset_lines["TRAIN"])
+                stage = "testing"
+                test_set = self._check_lines(version.dataset_lines["TEST"])
             else:
                 train_set = self._load_assets(version.request["TrainingData"]["Assets"])
                 stage = "testing"
@@ -255,145 +151,28 @@ class CustomLabelsService:
             manifests.check_pair(train_set, test_set)
             model = training.train(train_set)
             evaluation = training.evaluate(model, test_set)
-            self._write_outputs(version, ended, train_set, test_set, evaluation)
+            training_outputs.write_success(
+                self.objects.write, version, ended, train_set, test_set, evaluation
+            )
         except manifests.ManifestError as error:
             version.status, version.status_message = "TRAINING_FAILED", str(error)
             if error.code is not None:
-                self._write_failure_summary(version, stage, error, train_set, test_set)
+                training_outputs.write_failure(self.objects.write, version, stage, error, train_set, test_set)
             return
         version.model = model
         version.f1_score = evaluation.f1
         version.billable_seconds = math.ceil(ended - version.created)
         version.status, version.status_message = "TRAINING_COMPLETED", "The model is ready to run."
 
-    @staticmethod
-    def _project_datasets(project: ProjectRecord) -> tuple[manifests.Dataset, manifests.Dataset]:
-        train_set, test_set = (project.datasets[t].data for t in ("TRAIN", "TEST"))
-        if train_set is None or test_set is None:
-            raise manifests.ManifestError("The project's datasets are not ready.")
-        return train_set, test_set
-
-    def _write_failure_summary(
-        self,
-        version: VersionRecord,
-        stage: str,
-        error: manifests.ManifestError,
-        train_set: manifests.Dataset | None,
-        test_set: manifests.Dataset | None,
-    ) -> None:
-        """A content error is reported in the manifest summary, as the service does after a failure."""
-        empty = manifests.Dataset(task="classification", entries=(), errors=())
-        if stage == "training":
-            train_set = error.dataset
-        elif stage == "testing":
-            test_set = error.dataset
-        document = manifests.summary_document(
-            train_set or empty,
-            test_set or empty,
-            training_errors=[error] if stage == "training" else [],
-            testing_errors=[error] if stage == "testing" else [],
-            errors=[error] if stage == "both" else [],
-        )
-        key = self._output_key(version, "ManifestSummary")
-        try:
-            self.objects.write(
-                version.request["OutputConfig"]["S3Bucket"], key, json.dumps(document).encode()
-            )
-        except Exception:  # the status already reports the failure; the summary is extra detail
-            return
-        version.manifest_summary_key = key
-
-    def _output_key(self, version: VersionRecord, kind: str) -> str:
-        prefix = version.request["OutputConfig"].get("S3KeyPrefix", "")
-        return f"{prefix}{kind}-{version.project.name}-{version.name}.json"
+    def _check_lines(self, lines: tuple[str, ...]) -> manifests.Dataset:
+        """A dataset's entries, validated as training validates a manifest."""
+        if not lines:
+            raise manifests.ManifestError(manifests.EMPTY)
+        return manifests.check_manifest(self.objects.read, lines)
 
     def _load_assets(self, assets: list[dict[str, Any]]) -> manifests.Dataset:
         s3 = assets[0]["GroundTruthManifest"]["S3Object"]
         return manifests.load_manifest(self.objects.read, s3["Bucket"], s3["Name"], s3.get("Version"))
-
-    def _write_outputs(
-        self,
-        version: VersionRecord,
-        ended: float,
-        train_set: manifests.Dataset,
-        test_set: manifests.Dataset,
-        evaluation: training.Evaluation,
-    ) -> None:
-        output = version.request["OutputConfig"]
-        prefix = output.get("S3KeyPrefix", "")
-        evaluation_key = self._output_key(version, "EvaluationSummary")
-        summary_key = self._output_key(version, "ManifestSummary")
-        documents = {
-            evaluation_key: training.evaluation_summary(
-                evaluation, project_version_arn=version.arn, end_timestamp=ended
-            ),
-            summary_key: manifests.summary_document(train_set, test_set),
-        }
-        try:
-            for key, document in documents.items():
-                self.objects.write(output["S3Bucket"], key, json.dumps(document, indent=2).encode())
-        except Exception as error:  # any S3 refusal ends training the way the service reports it
-            raise manifests.ManifestError(
-                f"Unable to write to the output location s3://{output['S3Bucket']}/{prefix}: {error}"
-            ) from error
-        version.evaluation_key, version.manifest_summary_key = evaluation_key, summary_key
-
-    # -- helpers ------------------------------------------------------------------------------------
-
-    def _new_ms(self, now: float) -> int:
-        """Epoch milliseconds, strictly increasing so ARNs made in the same millisecond differ."""
-        self._last_ms = max(epoch_ms(now), self._last_ms + 1)
-        return self._last_ms
-
-    def _arn_prefix(self, region: str) -> str:
-        return f"arn:aws:rekognition:{region}:{self.account}:project"
-
-    @staticmethod
-    def _in_region(arn: str, region: str) -> bool:
-        """A regional service: an ARN of another region names nothing here."""
-        parts = arn.split(":")
-        return len(parts) > 3 and parts[3] == region
-
-    def _project(self, arn: str, region: str) -> ProjectRecord:
-        project = self._projects.get(arn) if self._in_region(arn, region) else None
-        if project is None or project.status == "DELETING":
-            raise not_found(f"The project {arn} does not exist.")
-        return project
-
-    def _version(self, arn: str, region: str) -> VersionRecord:
-        version = self._versions.get(arn) if self._in_region(arn, region) else None
-        if version is None:
-            raise not_found(f"The model version {arn} does not exist.")
-        return version
-
-    def _dataset_by_arn(self, arn: str, region: str) -> DatasetRecord:
-        for project in self._projects.values() if self._in_region(arn, region) else ():
-            for dataset in project.datasets.values():
-                if dataset.arn == arn:
-                    return dataset
-        raise not_found(f"The dataset {arn} does not exist.")
-
-    def _versions_of(self, project: ProjectRecord) -> list[VersionRecord]:
-        return [v for v in self._versions.values() if v.project is project]
-
-    @staticmethod
-    def _page(items: list[dict[str, Any]], params: Params, scope: str) -> tuple[list[Any], str | None]:
-        start = 0
-        token = params.get("NextToken")
-        if token:
-            try:
-                decoded = json.loads(base64.b64decode(token, validate=True))
-                start = int(decoded["offset"])
-                if decoded["scope"] != scope or start < 0:
-                    raise ValueError(token)
-            except (ValueError, KeyError, TypeError, binascii.Error) as error:
-                raise ServiceError("InvalidPaginationTokenException", "Invalid pagination token.") from error
-        size = int(params.get("MaxResults") or PAGE_SIZE)
-        end = start + size
-        next_token = None
-        if end < len(items):
-            next_token = base64.b64encode(json.dumps({"offset": end, "scope": scope}).encode()).decode()
-        return items[start:end], next_token
 
     # -- projects and datasets ----------------------------------------------------------------------
 
@@ -424,7 +203,7 @@ class CustomLabelsService:
                 for p in self._projects.values()
                 if p.region == region and p.feature in features and (names is None or p.name in names)
             ),
-            key=lambda p: _creation_order(p.arn),
+            key=lambda p: creation_order(p.arn),
             reverse=True,
         )
         scope = json.dumps([region, names, features])
@@ -446,56 +225,6 @@ class CustomLabelsService:
         project.status = "DELETING"
         project.gone_at = self.clock.now() + self.durations.project_deleting
         return {"Status": "DELETING"}
-
-    def _create_dataset(self, region: str, params: Params) -> dict[str, Any]:
-        project = self._project(params["ProjectArn"], region)
-        dataset_type = params["DatasetType"]
-        if dataset_type in project.datasets:
-            raise ServiceError(
-                "ResourceAlreadyExistsException", f"The project already has a {dataset_type} dataset."
-            )
-        source = dict(params.get("DatasetSource", {}))
-        if "GroundTruthManifest" in source and "DatasetArn" in source:
-            raise invalid("DatasetSource takes either GroundTruthManifest or DatasetArn, not both.")
-        if "GroundTruthManifest" in source:
-            s3 = source["GroundTruthManifest"].get("S3Object", {})
-            try:
-                self.objects.read(s3.get("Bucket", ""), s3.get("Name", ""), s3.get("Version"))
-            except (KeyError, PermissionError) as error:
-                raise ServiceError(
-                    "InvalidS3ObjectException",
-                    "Unable to get object metadata from S3. Check object key, region and/or access "
-                    "permissions.",
-                ) from error
-        elif "DatasetArn" in source:
-            origin = self._dataset_by_arn(source["DatasetArn"], region)
-            if origin.status != "CREATE_COMPLETE":
-                raise in_use(f"The dataset {origin.arn} is not ready to copy.")
-        tags = dict(params.get("Tags", {}))
-        now = self.clock.now()
-        arn = f"{self._arn_prefix(region)}/{project.name}/dataset/{dataset_type.lower()}/{self._new_ms(now)}"
-        project.datasets[dataset_type] = DatasetRecord(
-            arn=arn,
-            dataset_type=dataset_type,
-            created=now,
-            ready_at=now + self.durations.dataset,
-            source=source,
-        )
-        self._tags[arn] = tags
-        return {"DatasetArn": arn}
-
-    def _describe_dataset(self, region: str, params: Params) -> dict[str, Any]:
-        return {"DatasetDescription": self._dataset_by_arn(params["DatasetArn"], region).description()}
-
-    def _delete_dataset(self, region: str, params: Params) -> dict[str, Any]:
-        dataset = self._dataset_by_arn(params["DatasetArn"], region)
-        if dataset.status == "CREATE_IN_PROGRESS":
-            raise in_use("The dataset is being created.")
-        for project in self._projects.values():
-            if project.datasets.get(dataset.dataset_type) is dataset:
-                del project.datasets[dataset.dataset_type]
-        self._tags.pop(dataset.arn, None)
-        return {}
 
     # -- model versions -----------------------------------------------------------------------------
 
@@ -541,6 +270,7 @@ class CustomLabelsService:
             created=now,
             request=request,
             phase_ends=now + self.durations.training,
+            dataset_lines=None if "TrainingData" in params else self._dataset_snapshot(project),
         )
         self._tags[arn] = tags
         return {"ProjectVersionArn": arn}
@@ -563,17 +293,27 @@ class CustomLabelsService:
         else:
             for dataset_type in ("TRAIN", "TEST"):
                 dataset = project.datasets.get(dataset_type)
-                if dataset is None or dataset.status != "CREATE_COMPLETE":
+                if dataset is None or dataset.busy or dataset.entries is None:
                     raise invalid(f"The project has no {dataset_type} dataset ready for training.")
         if "FeatureConfig" in params and project.feature != CONTENT_MODERATION:
             raise invalid("FeatureConfig applies to CONTENT_MODERATION projects only.")
+
+    @staticmethod
+    def _dataset_snapshot(project: ProjectRecord) -> dict[str, tuple[str, ...]]:
+        """Training reads the datasets as they are when it begins: a later update does not change it."""
+        return {
+            dataset_type: dataset_entries.training_lines(
+                (project.datasets[dataset_type].entries or {}).values()
+            )
+            for dataset_type in ("TRAIN", "TEST")
+        }
 
     def _describe_project_versions(self, region: str, params: Params) -> dict[str, Any]:
         project = self._project(params["ProjectArn"], region)
         names = params.get("VersionNames")
         matching = sorted(
             (v for v in self._versions_of(project) if names is None or v.name in names),
-            key=lambda v: _creation_order(v.arn),
+            key=lambda v: creation_order(v.arn),
             reverse=True,
         )
         scope = json.dumps([project.arn, names])

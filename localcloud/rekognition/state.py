@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .manifests import Dataset
+from . import dataset_entries
+from .dataset_entries import DatasetEntry
 from .training import Model
 
 CUSTOM_LABELS = "CUSTOM_LABELS"
@@ -15,6 +16,14 @@ CONTENT_MODERATION_BASE_MODEL = "1.0"
 
 def epoch_ms(seconds: float) -> int:
     return int(seconds * 1000)
+
+
+@dataclass(frozen=True)
+class DatasetJob:
+    """What a dataset in progress does when its time is up: be created, take an update, or be split."""
+
+    kind: str  # create | update | distribute (the training dataset) | wait (the test dataset meanwhile)
+    lines: tuple[str, ...] = ()  # update: the JSON Lines of UpdateDatasetEntries
 
 
 @dataclass
@@ -28,8 +37,12 @@ class DatasetRecord:
     ready_at: float = 0.0
     updated: float = 0.0
     source: dict[str, Any] = field(default_factory=dict)
-    data: Dataset | None = None
-    failure: str | None = None
+    entries: dict[str, DatasetEntry] | None = None  # by source-ref, in the order they came
+    job: DatasetJob | None = DatasetJob("create")
+
+    @property
+    def busy(self) -> bool:
+        return self.status.endswith("_IN_PROGRESS")
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -49,13 +62,8 @@ class DatasetRecord:
             "StatusMessage": self.status_message,
             "StatusMessageCode": self.status_code,
         }
-        if self.data is not None:
-            described["DatasetStats"] = {
-                "LabeledEntries": len(self.data.entries),
-                "TotalEntries": self.data.total_lines,
-                "TotalLabels": len(self.data.labels),
-                "ErrorEntries": len(self.data.errors),
-            }
+        if self.entries is not None:
+            described["DatasetStats"] = dataset_entries.statistics(list(self.entries.values()))
         return described
 
 
@@ -105,6 +113,10 @@ class VersionRecord:
     min_units: int | None = None
     max_units: int | None = None
     start_fails: str | None = None
+    # Training from the project's datasets: their labeled entries when training began (TRAIN, TEST).
+    dataset_lines: dict[str, tuple[str, ...]] | None = None
+    # TrainingDataResult and TestingDataResult once training has written its data files.
+    data_results: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def description(self) -> dict[str, Any]:
         request = self.request
@@ -125,7 +137,9 @@ class VersionRecord:
         if self.training_end is not None:
             described["TrainingEndTimestamp"] = self.training_end
         for member, result in (("TrainingData", "TrainingDataResult"), ("TestingData", "TestingDataResult")):
-            if member in request:
+            if result in self.data_results:
+                described[result] = self.data_results[result]
+            elif member in request:
                 described[result] = {"Input": request[member]}
         if self.f1_score is not None and self.evaluation_key is not None:
             described["EvaluationResult"] = {

@@ -38,6 +38,9 @@ class Evaluation:
     testing_images: int
     threshold: float  # confidence 0..100
     training_labels: tuple[str, ...] = ()
+    # (ground truth, predicted, fraction of that ground truth's test images given the prediction)
+    confusion: tuple[tuple[str, str, float], ...] = ()
+    task: str = "classification"
 
 
 @dataclass(frozen=True)
@@ -99,10 +102,26 @@ def _f1(precision: float, recall: float) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
+def _confusion(model: Model, test: Dataset, predicted: list[set[str]]) -> tuple[tuple[str, str, float], ...]:
+    """For each ground-truth label, the share of its test images the model gave each label at the threshold.
+
+    The guide's matrix: columns are ground truth, each cell the fraction of that label's images predicted
+    as the row's label. Its diagonal is each label's recall; a column need not sum to 1 (an image can get
+    no label above the threshold, or several).
+    """
+    cells: list[tuple[str, str, float]] = []
+    for truth in sorted(test.labels):
+        found = [p for entry, p in zip(test.entries, predicted, strict=True) if truth in entry.labels]
+        for label in sorted(set(model.labels) | test.labels):
+            cells.append((truth, label, round(sum(label in p for p in found) / len(found), 3)))
+    return tuple(cells)
+
+
 def evaluate(model: Model, test: Dataset, *, threshold: float = THRESHOLD) -> Evaluation:
     """Per test label: precision, recall and F1 of "label present" at ``threshold``; aggregates: macro means.
 
     Only labels in the test set are scored, as in the service's summary (NumberOfTestingImages per label).
+    The confusion matrix comes from the same predictions, so its diagonal is each label's recall.
     """
     predicted = [
         {label for label, confidence in model.predict(entry.features) if confidence >= threshold}
@@ -135,6 +154,8 @@ def evaluate(model: Model, test: Dataset, *, threshold: float = THRESHOLD) -> Ev
         testing_images=len(test.entries),
         threshold=round(threshold, 3),
         training_labels=model.labels,
+        confusion=_confusion(model, test, predicted),
+        task=test.task,
     )
 
 
@@ -148,9 +169,20 @@ def evaluation_summary(
 ) -> dict[str, Any]:
     """EvaluationSummary-<project>-<version>.json as the guide documents it; labels sorted by F1, best first.
 
-    Threshold is written 0..1, as in the guide's example file.
+    Threshold is written 0..1, as in the guide's example file; the aggregated metrics sit directly under
+    AggregatedEvaluationResults, as in that file and AWS's confusion-matrix sample (which reads them there).
     """
     ranked = sorted(evaluation.labels, key=lambda m: (-m.f1, m.label))
+    aggregated: dict[str, Any] = {
+        "F1Score": evaluation.f1,
+        "Precision": evaluation.precision,
+        "Recall": evaluation.recall,
+    }
+    if evaluation.task == "classification":  # the guide: a confusion matrix for classification only
+        aggregated["ConfusionMatrix"] = [
+            {"GroundTruthLabel": truth, "PredictedLabel": label, "Value": value}
+            for truth, label, value in evaluation.confusion
+        ]
     return {
         "Version": 1,
         "EvaluationDetails": {
@@ -160,11 +192,7 @@ def evaluation_summary(
             "NumberOfTrainingImages": evaluation.training_images,
             "NumberOfTestingImages": evaluation.testing_images,
         },
-        "AggregatedEvaluationResults": {
-            "F1Score": evaluation.f1,
-            "Precision": evaluation.precision,
-            "Recall": evaluation.recall,
-        },
+        "AggregatedEvaluationResults": aggregated,
         "LabelEvaluationResults": [
             {
                 "Label": m.label,

@@ -12,13 +12,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import pytest
+from botocore import xform_name
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localcloud.rekognition.clock import ManualClock
 from localcloud.rekognition.errors import ServiceError
 from localcloud.rekognition.shapes import modelled_errors, service_model, validate_output
 from localcloud.server import LocalCloud
+from localcloud.wsgi import UNSUPPORTED, moto_rekognition_operations
 
 from .conftest import DURATIONS, OUTPUT_BUCKET, Uploaded
 
@@ -111,9 +115,33 @@ def run_scenario(rekognition: Any, dataset: Uploaded, clock: ManualClock) -> Non
         DatasetSource={"GroundTruthManifest": dataset.training["Assets"][0]["GroundTruthManifest"]},
     )["DatasetArn"]
     rekognition.describe_dataset(DatasetArn=train_dataset)
+    expect_error(
+        "ResourceNotReadyException", lambda: rekognition.list_dataset_entries(DatasetArn=train_dataset)
+    )
     clock.advance(DURATIONS.dataset)
     rekognition.describe_dataset(DatasetArn=train_dataset)
     rekognition.describe_projects(Features=["CONTENT_MODERATION"])
+    first = rekognition.list_dataset_entries(DatasetArn=train_dataset, MaxResults=1)
+    rekognition.list_dataset_entries(DatasetArn=train_dataset, NextToken=first["NextToken"])
+    rekognition.list_dataset_entries(
+        DatasetArn=train_dataset,
+        ContainsLabels=["circle"],
+        Labeled=True,
+        HasErrors=False,
+        SourceRefContains="/",
+    )
+    rekognition.list_dataset_labels(DatasetArn=train_dataset, MaxResults=1)
+    unlabeled = json.dumps({"source-ref": f"s3://{dataset.bucket}/{image}"})
+    rekognition.update_dataset_entries(DatasetArn=train_dataset, Changes={"GroundTruth": unlabeled.encode()})
+    expect_error("ResourceInUseException", lambda: rekognition.list_dataset_labels(DatasetArn=train_dataset))
+    clock.advance(DURATIONS.dataset)
+    test_dataset = rekognition.create_dataset(ProjectArn=moderation["ProjectArn"], DatasetType="TEST")
+    clock.advance(DURATIONS.dataset)
+    both = [{"Arn": train_dataset}, {"Arn": test_dataset["DatasetArn"]}]
+    rekognition.distribute_dataset_entries(Datasets=both)
+    clock.advance(DURATIONS.dataset)
+    rekognition.describe_dataset(DatasetArn=test_dataset["DatasetArn"])
+    rekognition.delete_dataset(DatasetArn=test_dataset["DatasetArn"])
     rekognition.delete_dataset(DatasetArn=train_dataset)
     clock.advance(DURATIONS.deleting)
     rekognition.delete_project(ProjectArn=project)
@@ -158,4 +186,31 @@ def test_every_served_operation_exists_in_the_model(cloud: LocalCloud) -> None:
     served = cloud.service.operations
     # THEN each is a Rekognition operation with that exact name
     assert served <= set(service_model().operation_names)
-    assert len(served) == 15
+    assert len(served) == 19
+
+
+def test_every_other_operation_is_refused_with_a_clean_error_botocore_does_not_retry(
+    cloud: LocalCloud,
+) -> None:
+    # GIVEN a client that retries as standard botocore does, without checking parameters itself
+    client = boto3.client(
+        "rekognition",
+        region_name="us-east-1",
+        endpoint_url=cloud.endpoint_url,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(parameter_validation=False, retries={"mode": "standard", "max_attempts": 3}),
+    )
+    # WHEN every operation in the service model that neither the emulator nor moto answers is called
+    served = cloud.service.operations | moto_rekognition_operations()
+    others = sorted(set(service_model().operation_names) - served)
+    assert "ListFaces" in others and "CreateCollection" in others
+    for operation in others:
+        with pytest.raises(ClientError) as raised:
+            getattr(client, xform_name(operation))()
+        # THEN each is one 4xx JSON error, naming the operation, and botocore did not retry it
+        response = raised.value.response
+        assert response["ResponseMetadata"]["HTTPStatusCode"] == 400, operation
+        assert response["Error"]["Code"] == UNSUPPORTED, operation
+        assert operation in response["Error"]["Message"]
+        assert response["ResponseMetadata"]["RetryAttempts"] == 0, operation

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from localcloud.rekognition import manifests
+from localcloud.rekognition import manifests, reports
 from localcloud.rekognition.manifests import BoundingBox, Dataset, Entry, LineError, ManifestError
 
 BUCKET = "data"
@@ -542,7 +542,7 @@ def test_summary_document_reports_statistics_and_error_lines() -> None:
     test = dataset_of(["cat", "dog"])
     overlap = ManifestError("overlap", code="ERROR_INSUFFICIENT_LABEL_OVERLAP")
     # WHEN the summary is built
-    summary = manifests.summary_document(train, test, errors=[overlap])
+    summary = reports.summary_document(train, test, errors=[overlap])
     # THEN it has the guide's shape and numbers
     assert summary == {
         "statistics": {
@@ -575,7 +575,7 @@ def test_summary_document_caps_the_error_line_list() -> None:
     errors = tuple(LineError(n, "bad", "ERROR_INVALID_JSON_LINE") for n in range(1, 1502))
     big = Dataset("detection", dataset_of(["a"]).entries, errors)
     # WHEN summarised THEN counts are complete but the line list is capped, lowest lines first
-    training = manifests.summary_document(big, big)["statistics"]["training"]
+    training = reports.summary_document(big, big)["statistics"]["training"]
     assert training["invalid_json_lines"] == 1501
     assert training["use_case"] == "OBJECT_LOCALIZATION"
-    assert training["error_json_line_indices"] == list(range(1, manifests.MAX_SUMMARY_LINES + 1))
+    assert training["error_json_line_indices"] == list(range(1, reports.MAX_SUMMARY_LINES + 1))

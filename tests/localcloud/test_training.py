@@ -185,11 +185,16 @@ def test_evaluation_summary_has_exactly_the_documented_shape() -> None:
     assert re.fullmatch(
         r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}", summary["EvaluationDetails"]["EvaluationEndTimestamp"]
     )
-    assert summary["AggregatedEvaluationResults"] == {
-        "F1Score": evaluation.f1,
-        "Precision": evaluation.precision,
-        "Recall": evaluation.recall,
-    }
+    aggregated = summary["AggregatedEvaluationResults"]
+    assert set(aggregated) == {"F1Score", "Precision", "Recall", "ConfusionMatrix"}
+    assert (aggregated["F1Score"], aggregated["Precision"], aggregated["Recall"]) == (
+        evaluation.f1,
+        evaluation.precision,
+        evaluation.recall,
+    )
+    assert [set(cell) for cell in aggregated["ConfusionMatrix"]] == [
+        {"GroundTruthLabel", "PredictedLabel", "Value"}
+    ] * 4
     results = summary["LabelEvaluationResults"]
     assert [set(r) for r in results] == [{"Label", "NumberOfTestingImages", "Metrics"}] * 2
     assert [set(r["Metrics"]) for r in results] == [{"Threshold", "Precision", "Recall", "F1Score"}] * 2
@@ -200,6 +205,39 @@ def test_evaluation_summary_has_exactly_the_documented_shape() -> None:
     assert [r["Label"] for r in results] == ["b", "a"]  # b: F1 0.8; a: F1 0.667
     assert results[0]["NumberOfTestingImages"] == 3 and results[0]["Metrics"]["Threshold"] == 0.5
     json.dumps(summary)
+
+
+def test_the_confusion_matrix_is_the_models_own_predictions_on_the_test_set() -> None:
+    # GIVEN a model that confuses some test images (two "b" images look like "a", one "c" is unknown)
+    model = training.train(dataset([("a", 0.0), ("a", 0.1), ("b", 1.0), ("b", 0.9)]))
+    test = dataset([("a", 0.05), ("a", 0.1), ("b", 0.2), ("b", 0.15), ("b", 0.95), ("c", 0.5)])
+    # WHEN it is evaluated
+    evaluation = training.evaluate(model, test)
+    cells = {(truth, label): value for truth, label, value in evaluation.confusion}
+    # THEN each cell is the share of the ground truth's test images given that label at the threshold,
+    # computed here from the model's predictions one image at a time
+    for truth in ("a", "b", "c"):
+        images = [entry for entry in test.entries if truth in entry.labels]
+        for label in ("a", "b", "c"):
+            given = sum(
+                any(
+                    name == label and confidence >= training.THRESHOLD
+                    for name, confidence in model.predict(e.features)
+                )
+                for e in images
+            )
+            assert cells[(truth, label)] == round(given / len(images), 3), (truth, label)
+    assert cells[("b", "a")] == 0.667 and cells[("b", "b")] == 0.333
+    # AND its diagonal is each label's recall
+    assert {m.label: m.recall for m in evaluation.labels} == {t: cells[(t, t)] for t in ("a", "b", "c")}
+    # AND the summary writes it for classification, and not for object detection
+    arn = "arn:aws:rekognition:us-east-1:123456789012:project/p/version/v1/1700000000000"
+    summary = training.evaluation_summary(evaluation, project_version_arn=arn, end_timestamp=0)
+    written = summary["AggregatedEvaluationResults"]["ConfusionMatrix"]
+    assert {(c["GroundTruthLabel"], c["PredictedLabel"]): c["Value"] for c in written} == cells
+    detection = training.evaluate(model, Dataset("detection", test.entries, ()))
+    detected = training.evaluation_summary(detection, project_version_arn=arn, end_timestamp=0)
+    assert "ConfusionMatrix" not in detected["AggregatedEvaluationResults"]
 
 
 def test_all_reported_numbers_are_rounded_to_three_decimals() -> None:
