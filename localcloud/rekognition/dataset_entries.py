@@ -137,7 +137,12 @@ def statistics(entries: Sequence[DatasetEntry]) -> dict[str, int]:
 
 
 def matching(entries: Iterable[DatasetEntry], params: Mapping[str, Any]) -> list[str]:
-    """ListDatasetEntries' filters, all of which must hold; ContainsLabels matches any one of its labels."""
+    """ListDatasetEntries' filters, all of which must hold; ContainsLabels matches any one of its labels.
+
+    HasErrors=True keeps the entries with errors and False filters nothing, as documented ("Specify True to
+    only include entries that have errors") and as AWS's sample relies on (it always sends HasErrors).
+    Labeled is documented both ways: True only labeled images, False only unlabeled ones.
+    """
     wanted = set(params.get("ContainsLabels") or ())
     labeled, has_errors, part = (
         params.get("Labeled"),
@@ -149,7 +154,7 @@ def matching(entries: Iterable[DatasetEntry], params: Mapping[str, Any]) -> list
         for entry in entries
         if (not wanted or wanted.intersection(entry.labels))
         and (labeled is None or bool(entry.labels) == labeled)
-        and (has_errors is None or entry.has_errors == has_errors)
+        and (not has_errors or entry.has_errors)
         and (part is None or part in entry.source_ref)
     ]
 

@@ -163,14 +163,31 @@ def test_filters_select_entries_and_all_of_them_must_hold(
     # AND Labeled=False gives the unlabeled image only, True every labeled one
     assert [e["source-ref"][-10:] for e in world.entries(arn, Labeled=False)] == ["#unlabeled"]
     assert len(world.entries(arn, Labeled=True)) == 31
-    # AND HasErrors=True the entry with errors, False the others
+    # AND HasErrors=True the entry with errors; False filters nothing (AWS's sample always sends it)
     assert [e["source-ref"][-8:] for e in world.entries(arn, HasErrors=True)] == ["none.png"]
-    assert len(world.entries(arn, HasErrors=False)) == 31
+    assert world.entries(arn, HasErrors=False) == world.entries(arn)
     # AND SourceRefContains is a part of source-ref
     square = world.entries(arn, SourceRefContains="/images/square/")
     assert len(square) == 10 and all("/images/square/" in e["source-ref"] for e in square)
-    # AND filters combine: circles without errors
-    assert len(world.entries(arn, ContainsLabels=["circle"], HasErrors=False)) == 10
+    # AND filters combine: circles with errors, labeled squares in a folder of circles
+    assert [label_of(e) for e in world.entries(arn, ContainsLabels=["circle"], HasErrors=True)] == ["circle"]
+    assert world.entries(arn, ContainsLabels=["square"], Labeled=True, SourceRefContains="/circle/") == []
+
+
+def test_aws_sample_loop_lists_every_entry(world: Datasets, mixed: tuple[str, list[str]]) -> None:
+    # GIVEN the loop of the Developer Guide's sample: HasErrors always sent, an empty first NextToken
+    arn, _ = mixed
+    listed, token = [], ""
+    while True:
+        response = world.rekognition.list_dataset_entries(
+            DatasetArn=arn, HasErrors=False, MaxResults=100, NextToken=token
+        )
+        listed += response["DatasetEntries"]
+        if "NextToken" not in response:
+            break
+        token = response["NextToken"]
+    # THEN it lists the whole dataset
+    assert [json.loads(line) for line in listed] == world.entries(arn)
 
 
 def test_entries_page_by_max_results_and_a_token_belongs_to_its_query(
