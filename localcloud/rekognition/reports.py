@@ -14,7 +14,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from .manifests import BoxError, CheckedLine, Dataset, LineError, ManifestError
+from .manifests import CLASSIFICATION_TYPE, BoxError, CheckedLine, Dataset, Entry, LineError, ManifestError
+from .training import Model
 
 MAX_SUMMARY_LINES = 1000
 
@@ -63,13 +64,65 @@ def validation_manifest(dataset: Dataset) -> bytes:
     return "".join(validation_line(line) + "\n" for line in dataset.checked).encode()
 
 
-def used_manifest(dataset: Dataset) -> bytes:
-    """The lines training used (TrainingDataResult/TestingDataResult ``Output``), without error lists."""
-    lines = [
-        json.dumps(without_errors(line.document))
-        for line in dataset.checked
-        if line.entry is not None and line.document is not None
-    ]
+TRAINING_JOB = "rekognition-custom-labels-training-job"
+EVALUATION_JOB = "rekognition-custom-labels-evaluation-job"
+
+
+def _ground_truth(document: dict[str, Any]) -> dict[str, Any]:
+    """The line's label attributes renamed as the snapshot names them, with the training job's name."""
+    snapshot: dict[str, Any] = {"source-ref": document["source-ref"]}
+    attributes = sorted(
+        k for k in document if k != "source-ref" and isinstance(document.get(f"{k}-metadata"), dict)
+    )
+    for index, attribute in enumerate(attributes):
+        name = f"rekognition-custom-labels-training-{index}"
+        snapshot[name] = document[attribute]
+        snapshot[f"{name}-metadata"] = {**document[f"{attribute}-metadata"], "job-name": TRAINING_JOB}
+    return snapshot
+
+
+def _evaluated(snapshot: dict[str, Any], entry: Entry, model: Model, threshold: float, created: str) -> None:
+    """Each label the model gave above the threshold or the image has, with its binary classification."""
+    truth = set(entry.labels)
+    predictions = [(n, c) for n, c in model.predict(entry.features) if c >= threshold or n in truth]
+    for index, (label, confidence) in enumerate(predictions):
+        above, present = confidence >= threshold, label in truth
+        name = f"rekognition-custom-labels-evaluation-{index}"
+        snapshot[name] = model.labels.index(label)
+        snapshot[f"{name}-metadata"] = {
+            "confidence": round(confidence / 100, 5),
+            "job-name": EVALUATION_JOB,
+            "class-name": label,
+            "human-annotated": "no",
+            "creation-date": created,
+            "type": CLASSIFICATION_TYPE,
+            "rekognition-custom-labels-evaluation-details": {
+                "version": 1,
+                "ground-truth-labelling-jobs": [TRAINING_JOB],
+                "is-true-positive": above and present,
+                "is-true-negative": not above and not present,
+                "is-false-positive": above and not present,
+                "is-false-negative": not above and present,
+                "is-present-in-ground-truth": present,
+            },
+        }
+
+
+def snapshot_manifest(dataset: Dataset, *, evaluation: tuple[Model, float, str] | None = None) -> bytes:
+    """The manifest snapshot of the images training used (the results' ``Output``).
+
+    The guide's "evaluation manifest snapshot": ground truth as ``rekognition-custom-labels-training-N``
+    and, for a classification test set (``evaluation`` = model, threshold 0..100, creation date), the
+    model's predictions as ``rekognition-custom-labels-evaluation-N`` with their binary classification.
+    """
+    lines = []
+    for line in dataset.checked:
+        if line.entry is None or line.document is None:
+            continue
+        snapshot = _ground_truth(without_errors(line.document))
+        if evaluation is not None and dataset.task == "classification":
+            _evaluated(snapshot, line.entry, *evaluation)
+        lines.append(json.dumps(snapshot))
     return "".join(line + "\n" for line in lines).encode()
 
 

@@ -152,7 +152,7 @@ class CustomLabelsService(DatasetOperations):
             model = training.train(train_set)
             evaluation = training.evaluate(model, test_set)
             training_outputs.write_success(
-                self.objects.write, version, ended, train_set, test_set, evaluation
+                self.objects.write, version, ended, train_set, test_set, model, evaluation
             )
         except manifests.ManifestError as error:
             version.status, version.status_message = "TRAINING_FAILED", str(error)

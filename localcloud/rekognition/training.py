@@ -159,7 +159,7 @@ def evaluate(model: Model, test: Dataset, *, threshold: float = THRESHOLD) -> Ev
     )
 
 
-def _timestamp(epoch_seconds: float) -> str:
+def timestamp(epoch_seconds: float) -> str:
     """The summary file's form, e.g. 2019-11-21T07:30:23.910943 (UTC, no zone suffix)."""
     return datetime.fromtimestamp(epoch_seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
@@ -187,7 +187,7 @@ def evaluation_summary(
         "Version": 1,
         "EvaluationDetails": {
             "ProjectVersionArn": project_version_arn,
-            "EvaluationEndTimestamp": _timestamp(end_timestamp),
+            "EvaluationEndTimestamp": timestamp(end_timestamp),
             "Labels": list(evaluation.training_labels or sorted(m.label for m in evaluation.labels)),
             "NumberOfTrainingImages": evaluation.training_images,
             "NumberOfTestingImages": evaluation.testing_images,

@@ -5,7 +5,9 @@ prefix, and the validation results ``manifest_summary.json``, ``training_manifes
 ``testing_manifest_with_validation.json``. The guide does not say where under the prefix those go; since
 their names are fixed, each version gets a folder of its own, ``<prefix><project>/<version>/``, with the
 manifests it trained and tested on (``output/``, the results' ``Output``) and, for a version trained from
-the project's datasets, the dataset entries it was given (``input/``, the results' ``Input``).
+the project's datasets, the dataset entries it was given (``input/``, the results' ``Input``). The
+``output/`` manifests are the guide's manifest snapshots: ground truth renamed to
+``rekognition-custom-labels-training-N`` and, for testing, the model's predictions.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from . import reports, training
 from .manifests import Dataset, ManifestError
 from .state import VersionRecord
+from .training import Model
 
 Writer = Callable[[str, str, bytes], None]  # (bucket, key, body)
 KINDS = (("training", "TrainingData", "TrainingDataResult"), ("testing", "TestingData", "TestingDataResult"))
@@ -49,8 +52,10 @@ class _Output:
         self.write(self.bucket, key, body)
         return _asset(self.bucket, key)
 
-    def results(self, datasets: dict[str, Dataset | None], *, trained: bool) -> dict[str, dict[str, Any]]:
-        """Input, Validation and (after a successful training) Output of each data kind that was read."""
+    def results(
+        self, datasets: dict[str, Dataset | None], *, evaluation: tuple[Model, float, str] | None
+    ) -> dict[str, dict[str, Any]]:
+        """Input, Validation and (given a successful training's ``evaluation``) Output of each data kind."""
         version, base = self.version, folder(self.version)
         results: dict[str, dict[str, Any]] = {}
         for kind, member, result in KINDS:
@@ -66,8 +71,10 @@ class _Output:
                 body = reports.validation_manifest(dataset)
                 validation = self.put(f"{base}{kind}_manifest_with_validation.json", body)
                 entry["Validation"] = {"Assets": [validation]}
-                if trained:
-                    output = self.put(f"{base}output/{kind}.manifest", reports.used_manifest(dataset))
+                if evaluation is not None:
+                    tested = evaluation if kind == "testing" else None
+                    body = reports.snapshot_manifest(dataset, evaluation=tested)
+                    output = self.put(f"{base}output/{kind}.manifest", body)
                     entry["Output"] = {"Assets": [output]}
                     if entry.get("Input", {}).get("AutoCreate"):
                         entry["Output"]["AutoCreate"] = True
@@ -81,6 +88,7 @@ def write_success(
     ended: float,
     train_set: Dataset,
     test_set: Dataset,
+    model: training.Model,
     evaluation: training.Evaluation,
 ) -> None:
     """Every file of a successful training; any S3 refusal fails the training as the service reports it."""
@@ -92,7 +100,8 @@ def write_success(
         )
         out.put(evaluation_file, json.dumps(document, indent=2).encode())
         out.put(summary_key, json.dumps(reports.summary_document(train_set, test_set), indent=2).encode())
-        results = out.results({"training": train_set, "testing": test_set}, trained=True)
+        tested = (model, evaluation.threshold, training.timestamp(ended))
+        results = out.results({"training": train_set, "testing": test_set}, evaluation=tested)
     except Exception as error:
         raise ManifestError(
             f"Unable to write to the output location s3://{out.bucket}/{_prefix(version)}: {error}"
@@ -129,7 +138,7 @@ def write_failure(
     key = f"{folder(version)}manifest_summary.json"
     try:
         out.put(key, json.dumps(document, indent=2).encode())
-        results = out.results({"training": train_set, "testing": test_set}, trained=False)
+        results = out.results({"training": train_set, "testing": test_set}, evaluation=None)
     except Exception:  # the status already reports the failure; the files are extra detail
         return
     version.manifest_summary_key, version.data_results = key, results

@@ -102,11 +102,17 @@ def test_a_version_trained_from_manifests_reports_input_output_and_validation(tr
         ["ERROR_INVALID_IMAGE"]
     ] * 2
     assert {k: v for k, v in validated[-1].items() if k != "errors"} == broken[-1]
-    # AND the Output manifests are what training used: the good lines only
-    assert trainer.lines(version["TrainingDataResult"]["Output"]) == train_lines
-    assert trainer.lines(version["TestingDataResult"]["Output"]) == source_lines(
-        trainer, trainer.data.test_key
-    )
+    # AND the Output manifests are snapshots of what training used: the good lines only, their ground truth
+    # under the snapshot's attribute names
+    trained = trainer.lines(version["TrainingDataResult"]["Output"])
+    assert [line["source-ref"] for line in trained] == [line["source-ref"] for line in train_lines]
+    assert [line["rekognition-custom-labels-training-0-metadata"]["class-name"] for line in trained] == [
+        line["shape-metadata"]["class-name"] for line in train_lines
+    ]
+    assert {line["rekognition-custom-labels-training-0-metadata"]["job-name"] for line in trained} == {
+        "rekognition-custom-labels-training-job"
+    }
+    assert not any(key.startswith("rekognition-custom-labels-evaluation") for line in trained for key in line)
     # AND the manifest summary is manifest_summary.json, next to the validation manifests
     summary = version["ManifestSummary"]["S3Object"]
     assert summary["Name"] == validation["Name"].replace(
@@ -116,18 +122,55 @@ def test_a_version_trained_from_manifests_reports_input_output_and_validation(tr
     assert (statistics["invalid_json_lines"], statistics["error_json_line_indices"]) == (2, [25, 26])
 
 
+def test_the_testing_output_is_the_evaluation_snapshot_of_the_models_predictions(trainer: Trainer) -> None:
+    # GIVEN a version trained from the shapes sample, started so that it can be asked
+    version = trainer.train(trainer.data.training, trainer.data.testing)
+    arn = version["ProjectVersionArn"]
+    trainer.rekognition.start_project_version(ProjectVersionArn=arn, MinInferenceUnits=1)
+    trainer.clock.advance(DURATIONS.starting)
+    # WHEN the testing Output snapshot is read
+    snapshot = trainer.lines(version["TestingDataResult"]["Output"])
+    assert len(snapshot) == 6
+    for line in snapshot:
+        truth = line["rekognition-custom-labels-training-0-metadata"]["class-name"]
+        evaluated = [
+            value
+            for key, value in line.items()
+            if key.startswith("rekognition-custom-labels-evaluation-") and key.endswith("-metadata")
+        ]
+        # THEN each line holds the model's predictions above the threshold (and the ground truth), with the
+        # confidence DetectCustomLabels gives for that image and the binary classification they make
+        image = {"S3Object": {"Bucket": DATA_BUCKET, "Name": line["source-ref"].split("/", 3)[3]}}
+        detected = trainer.rekognition.detect_custom_labels(
+            ProjectVersionArn=arn, Image=image, MinConfidence=0
+        )
+        confidence = {label["Name"]: label["Confidence"] for label in detected["CustomLabels"]}
+        for metadata in evaluated:
+            details = metadata["rekognition-custom-labels-evaluation-details"]
+            name = metadata["class-name"]
+            assert metadata["confidence"] == pytest.approx(confidence[name] / 100, abs=1e-4)
+            above = confidence[name] >= 50
+            assert details["is-present-in-ground-truth"] is (name == truth)
+            assert details["is-true-positive"] is (above and name == truth)
+            assert details["is-false-positive"] is (above and name != truth)
+            assert details["is-false-negative"] is (not above and name == truth)
+        assert truth in {m["class-name"] for m in evaluated}
+    trainer.rekognition.stop_project_version(ProjectVersionArn=arn)
+    trainer.clock.advance(DURATIONS.stopping)
+
+
 def test_autocreate_outputs_the_split_training_made(trainer: Trainer) -> None:
     # WHEN a version trains with AutoCreate
     version = trainer.train(trainer.data.training, {"AutoCreate": True})
     # THEN the testing input is AutoCreate, and its Output is the fifth of the images training held back
     assert version["TestingDataResult"]["Input"] == {"AutoCreate": True}
     assert version["TestingDataResult"]["Output"]["AutoCreate"] is True
-    trained = trainer.lines(version["TrainingDataResult"]["Output"])
-    tested = trainer.lines(version["TestingDataResult"]["Output"])
-    given = source_lines(trainer, trainer.data.train_key)
+    trained = [x["source-ref"] for x in trainer.lines(version["TrainingDataResult"]["Output"])]
+    tested = [x["source-ref"] for x in trainer.lines(version["TestingDataResult"]["Output"])]
+    given = [x["source-ref"] for x in source_lines(trainer, trainer.data.train_key)]
     assert len(tested) == 6 and len(trained) == 18
-    assert sorted(map(json.dumps, trained + tested)) == sorted(map(json.dumps, given))
-    assert trainer.lines(version["TestingDataResult"]["Validation"]) == tested
+    assert sorted(trained + tested) == sorted(given)
+    assert [x["source-ref"] for x in trainer.lines(version["TestingDataResult"]["Validation"])] == tested
 
 
 def test_a_version_trained_from_datasets_reports_the_entries_it_was_given(trainer: Trainer) -> None:
@@ -146,7 +189,8 @@ def test_a_version_trained_from_datasets_reports_the_entries_it_was_given(traine
     ):
         assert set(version[result]) == {"Input", "Output", "Validation"}
         assert trainer.lines(version[result]["Input"]) == source_lines(trainer, key)
-        assert trainer.lines(version[result]["Output"]) == source_lines(trainer, key)
+        refs = [line["source-ref"] for line in source_lines(trainer, key)]
+        assert [line["source-ref"] for line in trainer.lines(version[result]["Output"])] == refs
     assert version["ManifestSummary"]["S3Object"]["Name"].endswith("/manifest_summary.json")
 
 
