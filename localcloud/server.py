@@ -34,6 +34,14 @@ def client_environment(endpoint_url: str) -> str:
     return "export " + " ".join(f"{name}={value}" for name, value in settings.items())
 
 
+def _backend_app(service: Any) -> Any:
+    """moto's app for one service, letting its exceptions (NotImplementedError for a call moto lacks) reach
+    LocalCloudApp, which answers them in the service's protocol instead of Flask's HTML 500."""
+    app = create_backend_app(service)
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    return app
+
+
 class LocalCloud(BackgroundServer):
     """Start with ``with LocalCloud() as cloud:``; point boto3 at ``cloud.endpoint_url``."""
 
@@ -73,7 +81,7 @@ class LocalCloud(BackgroundServer):
 
     def start(self) -> LocalCloud:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        moto = DomainDispatcherApplication(create_backend_app)
+        moto = DomainDispatcherApplication(_backend_app)
         # Bind first: the emulator reaches S3 and KMS through this very endpoint, so it needs the port.
         self._server = make_server(
             self._host, self._port, moto, threaded=True, request_handler=MotoRequestHandler

@@ -2,10 +2,10 @@
 
 Every Rekognition call (``X-Amz-Target: RekognitionService.<Op>``) goes to our emulator, which answers
 the Custom Labels operations (moto keeps the image-analysis calls it implements) and refuses the others
-with a JSON 4xx error botocore does not retry, never moto's HTML 500. CloudFormation's ``SignalResource``
-goes to the deploy engine's signal board (the stacks it deploys are not moto's), a few ``/_localcloud/...``
-paths steer the emulator (faults, clock), and everything else goes to moto, so one ``AWS_ENDPOINT_URL``
-serves every boto3 client.
+with a JSON 4xx error botocore does not retry, never moto's HTML 500 (a call moto lacks, for any service,
+gets the same 4xx in its protocol). CloudFormation's ``SignalResource`` goes to the deploy engine's signal
+board (the stacks it deploys are not moto's), a few ``/_localcloud/...`` paths steer the emulator (faults,
+clock), and everything else goes to moto, so one ``AWS_ENDPOINT_URL`` serves every boto3 client.
 """
 
 from __future__ import annotations
@@ -22,6 +22,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from xml.sax.saxutils import escape
 
+import botocore.exceptions
+import botocore.session
+
 from .deploy.signals import SignalBoard, SignalError
 from .rekognition.clock import ManualClock
 from .rekognition.errors import ServiceError
@@ -32,6 +35,7 @@ LOG = logging.getLogger(__name__)
 TARGET_PREFIX = "RekognitionService"
 CONTROL_PREFIX = "/_localcloud/"
 UNSUPPORTED = "UnsupportedOperationException"
+_NO_ROUTE = b"The requested URL was not found on the server."  # Flask's page when no route matches
 _REGION = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/")
 _SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[a-z0-9-]+/([a-z0-9-]+)/")
 _CLOUDFORMATION_XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
@@ -72,6 +76,37 @@ def _xml_response(start_response: StartResponse, status: int, body: str) -> list
     return [payload]
 
 
+def _protocol_error(
+    environ: dict[str, Any], start_response: StartResponse, status: int, code: str, message: str
+) -> list[bytes]:
+    """An error as botocore parses it for the request's protocol: JSON for JSON calls, XML otherwise."""
+    signed = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    protocol = _protocol(signed.group(1)) if signed else ""
+    if environ.get("HTTP_X_AMZ_TARGET") or protocol in ("json", "rest-json"):
+        return _json_response(
+            start_response, status, {"__type": code, "message": message}, "application/x-amz-json-1.1"
+        )
+    body = (
+        f"<ErrorResponse><Error><Type>{'Sender' if status < 500 else 'Receiver'}</Type><Code>{code}</Code>"
+        f"<Message>{escape(message)}</Message></Error><RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
+    )
+    payload = body.encode()
+    start_response(
+        f"{status} {'Bad Request' if status < 500 else 'Internal Server Error'}",
+        [("Content-Type", "text/xml"), ("Content-Length", str(len(payload)))],
+    )
+    return [payload]
+
+
+@functools.cache
+def _protocol(signing_name: str) -> str:
+    """The wire protocol (json, rest-json, query, rest-xml, ec2) of the service a request was signed for."""
+    try:
+        return str(botocore.session.get_session().get_service_model(signing_name).protocol)
+    except botocore.exceptions.UnknownServiceError:
+        return ""
+
+
 def _read_json(environ: dict[str, Any]) -> Any:
     length = int(environ.get("CONTENT_LENGTH") or 0)
     raw = environ["wsgi.input"].read(length) if length else b""
@@ -104,7 +139,41 @@ class LocalCloudApp:
             if form.get("Action") == "SignalResource":
                 return self._signal_resource(form, start_response)
             environ["wsgi.input"] = io.BytesIO(raw)  # every other CloudFormation call is moto's
-        return self.fallback(environ, start_response)
+        try:
+            return self._moto(environ, start_response)
+        except NotImplementedError as error:
+            message = f"The local cloud does not implement this call: {error}"
+            return _protocol_error(environ, start_response, 400, UNSUPPORTED, message)
+        except Exception as error:  # a fault in moto: the service's own 500, never an HTML page
+            LOG.exception("moto failed")
+            message = f"Internal error in the local cloud: {error!r}"
+            return _protocol_error(environ, start_response, 500, "InternalFailure", message)
+
+    def _moto(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """moto's answer, except Flask's HTML 404 for a path no moto route serves (a call moto lacks)."""
+        answered: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def hold(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Callable[[bytes], None]:
+            answered.append((status, headers))
+            return lambda data: None  # Flask never writes through this
+
+        body = self.fallback(environ, hold)
+        status, headers = answered[-1]
+        content_type = next((value for name, value in headers if name.lower() == "content-type"), "")
+        if status.startswith("404") and content_type.startswith("text/html"):
+            page = b"".join(body)
+            if hasattr(body, "close"):
+                body.close()
+            if _NO_ROUTE not in page:  # moto's own 404 (a HEAD of a missing bucket, say)
+                start_response(status, headers)
+                return [page]
+            call = f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+            message = f"The local cloud does not implement this call: {call}"
+            return _protocol_error(environ, start_response, 400, UNSUPPORTED, message)
+        start_response(status, headers)
+        return body
 
     def _signal_resource(self, form: dict[str, str], start_response: StartResponse) -> list[bytes]:
         request_id = str(uuid.uuid4())

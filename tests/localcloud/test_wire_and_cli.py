@@ -19,11 +19,13 @@ from typing import IO, Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from localcloud.rekognition.clock import ManualClock
 from localcloud.sample_data import shapes_dataset
 from localcloud.server import LocalCloud
+from localcloud.wsgi import UNSUPPORTED
 
 from .conftest import DURATIONS
 
@@ -195,6 +197,37 @@ def test_other_targets_reach_moto_on_the_same_endpoint(
     # THEN moto answers it
     assert status == 200
     assert member in json.loads(answer)
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "arguments"),
+    [
+        ("events", "list_endpoints", {}),  # json: moto's NotImplementedError
+        ("lambda", "list_code_signing_configs", {}),  # rest-json: no moto route at all
+        ("rekognition", "list_faces", {"CollectionId": "c"}),  # json: not Custom Labels
+    ],
+)
+def test_a_call_the_local_cloud_lacks_is_a_clean_client_error_that_is_not_retried(
+    shared_cloud: LocalCloud, service: str, operation: str, arguments: dict[str, Any]
+) -> None:
+    # GIVEN a client that retries server errors, as botocore's standard mode does
+    client = boto3.client(
+        service,
+        region_name="us-east-1",
+        endpoint_url=shared_cloud.endpoint_url,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"mode": "standard", "max_attempts": 3}),
+    )
+    # WHEN it makes a call nothing in the local cloud implements
+    with pytest.raises(ClientError) as raised:
+        getattr(client, operation)(**arguments)
+    # THEN the answer is one 400 in the service's protocol, saying so, and botocore did not retry it
+    response = raised.value.response
+    assert response["Error"]["Code"] == UNSUPPORTED
+    assert "does not implement" in response["Error"]["Message"]
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert response["ResponseMetadata"]["RetryAttempts"] == 0
 
 
 # -- endpoint settings of an unmodified script --------------------------------------------------------
