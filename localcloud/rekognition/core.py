@@ -145,7 +145,10 @@ class ServiceCore:
         return [v for v in self._versions.values() if v.project is project]
 
     @staticmethod
-    def _page(items: Sequence[Any], params: Params, scope: str) -> tuple[list[Any], str | None]:
+    def _page(member: str, items: Sequence[Any], params: Params, scope: Any) -> dict[str, Any]:
+        """``{member: one page of items}`` and a ``NextToken`` when more follow; a token only serves the
+        query (``scope``) it came from."""
+        scope = json.dumps(scope, sort_keys=True)
         start = 0
         token = params.get("NextToken")
         if token:
@@ -158,7 +161,9 @@ class ServiceCore:
                 raise ServiceError("InvalidPaginationTokenException", "Invalid pagination token.") from error
         size = int(params.get("MaxResults") or PAGE_SIZE)
         end = start + size
-        next_token = None
+        page: dict[str, Any] = {member: list(items[start:end])}
         if end < len(items):
-            next_token = base64.b64encode(json.dumps({"offset": end, "scope": scope}).encode()).decode()
-        return list(items[start:end]), next_token
+            page["NextToken"] = base64.b64encode(
+                json.dumps({"offset": end, "scope": scope}).encode()
+            ).decode()
+        return page

@@ -7,7 +7,6 @@ and the change lands when that time is up (``finish_dataset``), as DescribeDatas
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -87,20 +86,12 @@ class DatasetOperations(ServiceCore):
         entries = self._readable(params["DatasetArn"], region)
         lines = dataset_entries.matching(entries.values(), params)
         filters = {k: params.get(k) for k in ("ContainsLabels", "Labeled", "SourceRefContains", "HasErrors")}
-        page, token = self._page(lines, params, json.dumps([params["DatasetArn"], filters], sort_keys=True))
-        response: dict[str, Any] = {"DatasetEntries": page}
-        if token:
-            response["NextToken"] = token
-        return response
+        return self._page("DatasetEntries", lines, params, [params["DatasetArn"], filters])
 
     def _list_dataset_labels(self, region: str, params: Params) -> dict[str, Any]:
         entries = self._readable(params["DatasetArn"], region)
         labels = dataset_entries.label_descriptions(list(entries.values()))
-        page, token = self._page(labels, params, json.dumps([params["DatasetArn"], "labels"]))
-        response: dict[str, Any] = {"DatasetLabelDescriptions": page}
-        if token:
-            response["NextToken"] = token
-        return response
+        return self._page("DatasetLabelDescriptions", labels, params, [params["DatasetArn"], "labels"])
 
     def _update_dataset_entries(self, region: str, params: Params) -> dict[str, Any]:
         dataset = self._dataset_by_arn(params["DatasetArn"], region)

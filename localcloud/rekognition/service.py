@@ -8,7 +8,6 @@ with a ManualClock sees each state, and a server with the system clock behaves l
 from __future__ import annotations
 
 import base64
-import json
 import math
 from collections.abc import Callable
 from functools import cached_property
@@ -206,12 +205,8 @@ class CustomLabelsService(DatasetOperations):
             key=lambda p: creation_order(p.arn),
             reverse=True,
         )
-        scope = json.dumps([region, names, features])
-        page, token = self._page([p.description() for p in matching], params, scope)
-        response: dict[str, Any] = {"ProjectDescriptions": page}
-        if token:
-            response["NextToken"] = token
-        return response
+        scope = [region, names, features]
+        return self._page("ProjectDescriptions", [p.description() for p in matching], params, scope)
 
     def _delete_project(self, region: str, params: Params) -> dict[str, Any]:
         arn = params["ProjectArn"]
@@ -316,12 +311,9 @@ class CustomLabelsService(DatasetOperations):
             key=lambda v: creation_order(v.arn),
             reverse=True,
         )
-        scope = json.dumps([project.arn, names])
-        page, token = self._page([v.description() for v in matching], params, scope)
-        response: dict[str, Any] = {"ProjectVersionDescriptions": page}
-        if token:
-            response["NextToken"] = token
-        return response
+        return self._page(
+            "ProjectVersionDescriptions", [v.description() for v in matching], params, [project.arn, names]
+        )
 
     def _start_project_version(self, region: str, params: Params) -> dict[str, Any]:
         version = self._version(params["ProjectVersionArn"], region)

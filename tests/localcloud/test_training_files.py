@@ -74,11 +74,18 @@ def source_lines(trainer: Trainer, key: str) -> list[dict[str, Any]]:
     return [json.loads(x) for x in trainer.read({"Bucket": DATA_BUCKET, "Name": key}).decode().splitlines()]
 
 
+def with_missing_images(
+    trainer: Trainer, count: int, key: str
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The sample's training lines, and a manifest of them followed by ``count`` lines of missing images."""
+    train_lines = source_lines(trainer, trainer.data.train_key)
+    broken = [{**train_lines[0], "source-ref": f"s3://{DATA_BUCKET}/gone/{i}.png"} for i in range(count)]
+    return train_lines, trainer.put_lines(key, train_lines + broken)
+
+
 def test_a_version_trained_from_manifests_reports_input_output_and_validation(trainer: Trainer) -> None:
     # GIVEN a training manifest with two lines the service cannot use (missing images), and a test manifest
-    train_lines = source_lines(trainer, trainer.data.train_key)
-    broken = [{**train_lines[0], "source-ref": f"s3://{DATA_BUCKET}/gone/{i}.png"} for i in range(2)]
-    training = trainer.put_lines("files/train.manifest", train_lines + broken)
+    train_lines, training = with_missing_images(trainer, 2, "files/train.manifest")
     # WHEN a version trains from them
     version = trainer.train(training, trainer.data.testing)
     assert version["Status"] == "TRAINING_COMPLETED"
@@ -101,7 +108,10 @@ def test_a_version_trained_from_manifests_reports_input_output_and_validation(tr
     assert [[e["code"] for e in line["errors"]] for line in validated[len(train_lines) :]] == [
         ["ERROR_INVALID_IMAGE"]
     ] * 2
-    assert {k: v for k, v in validated[-1].items() if k != "errors"} == broken[-1]
+    assert {k: v for k, v in validated[-1].items() if k != "errors"} == {
+        **train_lines[0],
+        "source-ref": f"s3://{DATA_BUCKET}/gone/1.png",
+    }
     # AND the Output manifests are snapshots of what training used: the good lines only, their ground truth
     # under the snapshot's attribute names
     trained = trainer.lines(version["TrainingDataResult"]["Output"])
@@ -196,9 +206,7 @@ def test_a_version_trained_from_datasets_reports_the_entries_it_was_given(traine
 
 def test_a_failed_training_still_writes_its_validation_results(trainer: Trainer) -> None:
     # GIVEN a training manifest with more than 20% unusable lines
-    train_lines = source_lines(trainer, trainer.data.train_key)
-    broken = [{**train_lines[0], "source-ref": f"s3://{DATA_BUCKET}/gone/{i}.png"} for i in range(8)]
-    training = trainer.put_lines("files/failing.manifest", train_lines + broken)
+    _, training = with_missing_images(trainer, 8, "files/failing.manifest")
     # WHEN a version trains from it
     version = trainer.train(training, trainer.data.testing)
     # THEN it failed, with the validation results but no Output (nothing was trained)
