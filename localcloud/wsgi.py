@@ -1,11 +1,11 @@
 """One WSGI endpoint for the whole local cloud.
 
-Every Rekognition call (``X-Amz-Target: RekognitionService.<Op>``) goes to our emulator, which answers
-the Custom Labels operations (moto keeps the image-analysis calls it implements) and refuses the others
-with a JSON 4xx error botocore does not retry, never moto's HTML 500 (a call moto lacks, for any service,
-gets the same 4xx in its protocol). CloudFormation's ``SignalResource`` goes to the deploy engine's signal
-board (the stacks it deploys are not moto's), a few ``/_localcloud/...`` paths steer the emulator (faults,
-clock), and everything else goes to moto, so one ``AWS_ENDPOINT_URL`` serves every boto3 client.
+The Custom Labels operations (``X-Amz-Target: RekognitionService.<Op>``) go to our emulator; a call moto
+lacks, for any service (Rekognition's other operations among them), gets a 4xx in its protocol that
+botocore does not retry, never Flask's HTML 500 or 404. CloudFormation's ``SignalResource`` goes to the
+deploy engine's signal board (the stacks it deploys are not moto's), a few ``/_localcloud/...`` paths steer
+the emulator (faults, clock), and everything else goes to moto, so one ``AWS_ENDPOINT_URL`` serves every
+boto3 client.
 """
 
 from __future__ import annotations
@@ -128,9 +128,11 @@ class LocalCloudApp:
         if path.startswith(CONTROL_PREFIX):
             return self._control(path[len(CONTROL_PREFIX) :], environ, start_response)
         prefix, _, operation = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
-        ours = operation in self.service.operations or operation not in moto_rekognition_operations()
-        if prefix == TARGET_PREFIX and ours:
+        if prefix == TARGET_PREFIX and operation in self.service.operations:
             return self._rekognition(operation, environ, start_response)
+        if prefix == TARGET_PREFIX and operation not in service_model().operation_names:
+            unknown = {"__type": "UnknownOperationException", "Message": f"Unknown operation {operation}."}
+            return _json_response(start_response, 400, unknown, "application/x-amz-json-1.1")
         service = _SERVICE.search(environ.get("HTTP_AUTHORIZATION", ""))
         if service and service.group(1) == "cloudformation" and environ.get("REQUEST_METHOD") == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -142,7 +144,8 @@ class LocalCloudApp:
         try:
             return self._moto(environ, start_response)
         except NotImplementedError as error:
-            message = f"The local cloud does not implement this call: {error}"
+            call = environ.get("HTTP_X_AMZ_TARGET") or "this call"
+            message = f"The local cloud does not implement {call}: {error}"
             return _protocol_error(environ, start_response, 400, UNSUPPORTED, message)
         except Exception as error:  # a fault in moto: the service's own 500, never an HTML page
             LOG.exception("moto failed")
@@ -201,9 +204,6 @@ class LocalCloudApp:
         self, operation: str, environ: dict[str, Any], start_response: StartResponse
     ) -> list[bytes]:
         content_type = "application/x-amz-json-1.1"
-        if operation not in self.service.operations:
-            refusal = _unanswered(operation)
-            return _json_response(start_response, refusal.http_status, refusal.body(), content_type)
         match = _REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
         region = match.group(1) if match else "us-east-1"
         try:
@@ -282,30 +282,6 @@ class LocalCloudApp:
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
             raise ValueError("seconds must be a finite number")
         clock.advance(float(seconds))
-
-
-@functools.cache
-def moto_rekognition_operations() -> frozenset[str]:
-    """The Rekognition operations moto answers itself (image analysis: DetectLabels, CompareFaces...)."""
-    from moto.core.utils import camelcase_to_underscores
-    from moto.rekognition.responses import RekognitionResponse
-
-    return frozenset(
-        name
-        for name in service_model().operation_names
-        if hasattr(RekognitionResponse, camelcase_to_underscores(name))
-    )
-
-
-def _unanswered(operation: str) -> ServiceError:
-    """Every Rekognition call the emulator does not serve: a 4xx JSON error botocore does not retry."""
-    if operation not in service_model().operation_names:
-        return ServiceError("UnknownOperationException", f"Unknown operation {operation}.")
-    return ServiceError(
-        UNSUPPORTED,
-        f"The local cloud does not implement Rekognition {operation}: it answers the Custom Labels "
-        "operations only.",
-    )
 
 
 class _Conflict(Exception):

@@ -88,7 +88,7 @@ def write_success(
     ended: float,
     train_set: Dataset,
     test_set: Dataset,
-    model: training.Model,
+    model: Model,
     evaluation: training.Evaluation,
 ) -> None:
     """Every file of a successful training; any S3 refusal fails the training as the service reports it."""
