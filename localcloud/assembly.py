@@ -16,7 +16,7 @@ class StackArtifact:
     name: str
     stack_name: str
     template: dict[str, Any]
-    assembly_dir: Path
+    assembly_dir: Path | None  # None: deployed through the CloudFormation API, its code in S3
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -31,10 +31,10 @@ class StackArtifact:
         return code_asset_dir(self.assembly_dir, self.resources[logical_id].get("Properties", {}))
 
 
-def code_asset_dir(assembly_dir: Path, function_properties: Mapping[str, Any]) -> Path | None:
+def code_asset_dir(assembly_dir: Path | None, function_properties: Mapping[str, Any]) -> Path | None:
     """Where in a cloud assembly the code of a function with these (template) properties is."""
     key = function_properties.get("Code", {}).get("S3Key")
-    if not isinstance(key, str) or not key.endswith(".zip"):
+    if assembly_dir is None or not isinstance(key, str) or not key.endswith(".zip"):
         return None
     folder = assembly_dir / f"asset.{key.removesuffix('.zip')}"
     return folder if folder.is_dir() else None

@@ -19,6 +19,8 @@ from typing import Any
 from .assembly import code_asset_dir
 from .deploy.custom_resources import function_config
 from .deploy.engine import Deployment
+from .deploy.packages import deployed_package_dir
+from .deploy.provisioners import ProvisionError
 from .lambda_runtime import FunctionConfig
 from .rekognition.clock import Clock, scale_of
 from .server import CREDENTIALS
@@ -41,7 +43,7 @@ class DeployedFunction:
     physical_id: str  # the function's name
     arn: str
     properties: dict[str, Any]  # as deployed: intrinsics resolved
-    assembly_dir: Path  # the stack's kept cloud assembly, holding the code asset
+    assembly_dir: Path | None  # the stack's kept cloud assembly; None: its code is the package Lambda holds
     cdk_path: str = ""  # the construct path CDK recorded in the template, without its "/Resource"
 
     @property
@@ -56,14 +58,20 @@ class DeployedFunction:
                 f"{self.path} is a {runtime or 'container image'} function: the local Lambda runtime runs "
                 "Python handlers only"
             )
-        code_dir = code_asset_dir(self.assembly_dir, self.properties)
+        arn_parts = self.arn.split(":")
+        if len(arn_parts) >= 7 and arn_parts[2] == "lambda":
+            region, account = arn_parts[3], arn_parts[4]
+        if self.assembly_dir is None:
+            try:
+                code_dir: Path | None = deployed_package_dir(account, region, self.physical_id)
+            except ProvisionError as error:
+                raise NotRunnable(str(error)) from error
+        else:
+            code_dir = code_asset_dir(self.assembly_dir, self.properties)
         if code_dir is None:
             raise NotRunnable(
                 f"the code of {self.path} is not a code asset in {self.assembly_dir} (inline code is not run)"
             )
-        arn_parts = self.arn.split(":")
-        if len(arn_parts) >= 7 and arn_parts[2] == "lambda":
-            region, account = arn_parts[3], arn_parts[4]
         return function_config(
             code_dir=code_dir,
             name=self.physical_id,

@@ -163,7 +163,8 @@ class Workspace:
         """Record ``deployment`` and keep its cloud assembly; returns it pointing at the kept copy."""
         folder = self._stack_dir(deployment.stack_name)
         kept = folder / "assembly"
-        if deployment.assembly_dir.resolve() != kept.resolve():
+        folder.mkdir(parents=True, exist_ok=True)
+        if deployment.assembly_dir is not None and deployment.assembly_dir.resolve() != kept.resolve():
             incoming = folder / "assembly.incoming"
             shutil.rmtree(incoming, ignore_errors=True)
             shutil.copytree(deployment.assembly_dir, incoming)
@@ -175,6 +176,11 @@ class Workspace:
         partial.write_text(json.dumps(_encode(deployment), indent=1, sort_keys=True))
         os.replace(partial, record)
         return deployment
+
+    def forget_deployment(self, stack_name: str) -> None:
+        """Nothing of the stack is deployed any more, though the stack itself stays (ROLLBACK_COMPLETE)."""
+        (self._stack_dir(stack_name) / "deployment.json").unlink(missing_ok=True)
+        shutil.rmtree(self._stack_dir(stack_name) / "assembly", ignore_errors=True)
 
     def forget(self, stack_name: str) -> None:
         shutil.rmtree(self._stack_dir(stack_name), ignore_errors=True)
@@ -188,4 +194,5 @@ def _encode(deployment: Deployment) -> dict[str, Any]:
 
 def _decode(data: dict[str, Any], assembly_dir: Path) -> Deployment:
     resources = {lid: Resource(**resource) for lid, resource in data.pop("resources").items()}
-    return Deployment(**data, assembly_dir=assembly_dir, resources=resources)
+    kept = assembly_dir if assembly_dir.is_dir() else None  # none kept: deployed through the API
+    return Deployment(**data, assembly_dir=kept, resources=resources)

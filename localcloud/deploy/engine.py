@@ -35,6 +35,7 @@ from .custom_resources import (
 )
 from .events import Printer
 from .intrinsics import Pseudo, Resolver, TemplateError, dependencies, dependency_order
+from .packages import deployed_package_dir, s3_package
 from .provisioners import Provisioned, ProvisionError, provisioner_for
 from .scheduler import firing_schedules
 from .signals import SignalError, wait_condition
@@ -71,11 +72,12 @@ class Deployment:
     stack_name: str
     stack_id: str
     template: dict[str, Any]
-    assembly_dir: Path
+    assembly_dir: Path | None  # None: deployed through the CloudFormation API, its code in S3 and Lambda
     resources: dict[str, Resource] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     status: str = "CREATE_IN_PROGRESS"
     created: float = field(default_factory=time.time)  # the stack's CreationTime, kept by updates
+    parameters: dict[str, str] = field(default_factory=lambda: dict(BOOTSTRAP_PARAMETERS))  # resolved
 
     def artifact(self) -> StackArtifact:
         """The stack as it was deployed: its template and the assembly holding its code."""
@@ -93,6 +95,9 @@ class _Context:
         return self.cloud.client(service, region=self.region)
 
     def asset_zip(self, properties: Mapping[str, Any]) -> bytes:
+        """From the cloud assembly (the in-process deploy stands in for the asset upload), else from S3."""
+        if self.stack.assembly_dir is None:
+            return s3_package(self.client("s3"), properties.get("Code") or {})
         key = str(properties.get("Code", {}).get("S3Key", ""))
         folder = self.stack.assembly_dir / f"asset.{key.removesuffix('.zip')}"
         if not folder.is_dir():
@@ -135,15 +140,28 @@ class Engine:
 
     # -- entry points -------------------------------------------------------------------------------
 
-    def deploy(self, stack: StackArtifact, previous: Deployment | None = None) -> Deployment:
-        """Create the stack, or update ``previous`` to this template."""
-        stack_id = previous.stack_id if previous else self._stack_id(stack.stack_name)
+    def deploy(
+        self,
+        stack: StackArtifact,
+        previous: Deployment | None = None,
+        *,
+        parameters: Mapping[str, str] | None = None,
+        stack_id: str | None = None,
+    ) -> Deployment:
+        """Create the stack, or update ``previous`` to this template.
+
+        ``parameters`` are the values the template's parameters resolve to (SSM-typed ones resolved
+        already); the in-process deploy passes none and stands in for a bootstrapped account.
+        """
+        stack_id = previous.stack_id if previous else stack_id or self._stack_id(stack.stack_name)
         deployment = Deployment(stack.stack_name, stack_id, stack.template, stack.assembly_dir)
+        if parameters is not None:
+            deployment.parameters = dict(parameters)
         if previous:
             deployment.created = previous.created
         verb = "UPDATE" if previous else "CREATE"
         self.cloud.signals.open_stack(stack.stack_name, stack_id)
-        self._stack_event(stack, f"{verb}_IN_PROGRESS")
+        self._stack_event(stack, f"{verb}_IN_PROGRESS", "User Initiated")
         resolver = self._resolver(stack, deployment)
         failed_rules = resolver.check_rules()
         if failed_rules:
@@ -185,7 +203,7 @@ class Engine:
     def destroy(self, deployment: Deployment) -> None:
         """Delete in reverse dependency order; a failure leaves the undeleted resources in ``deployment``."""
         stack = deployment.artifact()
-        self._stack_event(stack, "DELETE_IN_PROGRESS")
+        self._stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
         try:
             resources = list(deployment.resources.values())
             with self._schedules((deployment,)):
@@ -269,13 +287,22 @@ class Engine:
                     journal.append(("created", None, failed))
                 elif before is not None and self._is_custom(resource_type):
                     journal.append(("failed-update", before, before))
-            self._resource_event(stack, logical_id, resource_type, f"{verb}_FAILED", str(error))
+            self._resource_event(
+                stack,
+                logical_id,
+                resource_type,
+                f"{verb}_FAILED",
+                str(error),
+                physical_id=str(physical or ""),
+            )
             raise DeployFailed(f"{logical_id}: {error}") from error
         after.deletion_policy = policy
         with self._lock:
             deployment.resources[logical_id] = after
             journal.append((kind, before, after))
-        self._resource_event(stack, logical_id, resource_type, f"{verb}_COMPLETE")
+        self._resource_event(
+            stack, logical_id, resource_type, f"{verb}_COMPLETE", physical_id=after.physical_id
+        )
 
     def _provision(
         self,
@@ -361,9 +388,13 @@ class Engine:
     def _delete(self, stack: StackArtifact, resource: Resource, *deployments: Deployment) -> None:
         """``deployments`` hold the functions of custom resources, searched in this order."""
         if resource.deletion_policy == "Retain":
-            self._resource_event(stack, resource.logical_id, resource.type, "DELETE_SKIPPED")
+            self._resource_event(
+                stack, resource.logical_id, resource.type, "DELETE_SKIPPED", physical_id=resource.physical_id
+            )
             return
-        self._resource_event(stack, resource.logical_id, resource.type, "DELETE_IN_PROGRESS")
+        self._resource_event(
+            stack, resource.logical_id, resource.type, "DELETE_IN_PROGRESS", physical_id=resource.physical_id
+        )
         try:
             if resource.type in BUILTINS:
                 BUILTINS[resource.type]("Delete", resource.properties, self._client)
@@ -384,9 +415,18 @@ class Engine:
                     context = _Context(self.cloud, stack, self.account, self.region)
                     provisioner.delete(context, resource.physical_id, resource.properties)
         except (ProvisionError, CustomResourceFailed) as error:
-            self._resource_event(stack, resource.logical_id, resource.type, "DELETE_FAILED", str(error))
+            self._resource_event(
+                stack,
+                resource.logical_id,
+                resource.type,
+                "DELETE_FAILED",
+                str(error),
+                physical_id=resource.physical_id,
+            )
             raise DeployFailed(f"{resource.logical_id}: {error}") from error
-        self._resource_event(stack, resource.logical_id, resource.type, "DELETE_COMPLETE")
+        self._resource_event(
+            stack, resource.logical_id, resource.type, "DELETE_COMPLETE", physical_id=resource.physical_id
+        )
 
     def _roll_back(
         self,
@@ -445,7 +485,14 @@ class Engine:
         kind: str,
         code: tuple[Deployment, ...],
     ) -> None:
-        self._resource_event(stack, before.logical_id, before.type, "UPDATE_IN_PROGRESS", "(rollback)")
+        self._resource_event(
+            stack,
+            before.logical_id,
+            before.type,
+            "UPDATE_IN_PROGRESS",
+            "(rollback)",
+            physical_id=after.physical_id,
+        )
         if self._is_custom(before.type):
             runner, function = self._custom(before.properties, *code)
             runner.request(
@@ -468,7 +515,14 @@ class Engine:
                 provisioner.update(
                     context, before.logical_id, after.physical_id, after.properties, before.properties
                 )
-        self._resource_event(stack, before.logical_id, before.type, "UPDATE_COMPLETE", "(rollback)")
+        self._resource_event(
+            stack,
+            before.logical_id,
+            before.type,
+            "UPDATE_COMPLETE",
+            "(rollback)",
+            physical_id=after.physical_id,
+        )
 
     # -- helpers ------------------------------------------------------------------------------------
 
@@ -487,7 +541,11 @@ class Engine:
             for resource in resources:
                 if resource.type != "AWS::Lambda::Function" or resource.attributes.get("Arn") != token:
                     continue
-                code_dir = code_asset_dir(deployment.assembly_dir, resource.properties)
+                code_dir = (
+                    code_asset_dir(deployment.assembly_dir, resource.properties)
+                    if deployment.assembly_dir is not None
+                    else deployed_package_dir(self.account, self.region, resource.physical_id)
+                )
                 if code_dir is None:
                     raise ProvisionError(
                         f"the code of {resource.logical_id} is not in {deployment.assembly_dir}"
@@ -570,7 +628,7 @@ class Engine:
         return Resolver(
             stack.template,
             pseudo=pseudo,
-            parameters=BOOTSTRAP_PARAMETERS,
+            parameters=deployment.parameters,
             physical_ids={lid: r.physical_id for lid, r in resources.items()},
             attributes={lid: r.attributes for lid, r in resources.items()},
         )
@@ -583,6 +641,15 @@ class Engine:
         self.printer.event(stack.stack_name, stack.stack_name, "AWS::CloudFormation::Stack", status, reason)
 
     def _resource_event(
-        self, stack: StackArtifact, logical_id: str, resource_type: str, status: str, reason: str = ""
+        self,
+        stack: StackArtifact,
+        logical_id: str,
+        resource_type: str,
+        status: str,
+        reason: str = "",
+        *,
+        physical_id: str = "",
     ) -> None:
-        self.printer.event(stack.stack_name, logical_id, resource_type, status, reason)
+        self.printer.event(
+            stack.stack_name, logical_id, resource_type, status, reason, physical_id=physical_id
+        )

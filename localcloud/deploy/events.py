@@ -4,18 +4,51 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
 
 
-class Printer:
-    """CloudFormation's event stream, one line per event, with a wall-clock timestamp."""
+@dataclass(frozen=True)
+class StackEvent:
+    """One event as DescribeStackEvents reports it (the stack's id is added by whoever keeps them)."""
 
-    def __init__(self, out: TextIO = sys.stdout) -> None:
+    stack_name: str
+    logical_id: str
+    resource_type: str
+    status: str
+    reason: str = ""
+    physical_id: str = ""
+    timestamp: float = field(default_factory=time.time)
+
+
+class Printer:
+    """CloudFormation's event stream, one line per event, with a wall-clock timestamp.
+
+    ``record`` also receives every event (the CloudFormation API keeps them for DescribeStackEvents).
+    """
+
+    def __init__(
+        self, out: TextIO = sys.stdout, *, record: Callable[[StackEvent], None] | None = None
+    ) -> None:
         self.out = out
+        self.record = record
         self._lock = threading.Lock()  # concurrent operations: whole lines, in the order they happen
 
-    def event(self, stack: str, logical_id: str, resource_type: str, status: str, reason: str = "") -> None:
+    def event(
+        self,
+        stack: str,
+        logical_id: str,
+        resource_type: str,
+        status: str,
+        reason: str = "",
+        *,
+        physical_id: str = "",
+    ) -> None:
+        if self.record is not None:
+            self.record(StackEvent(stack, logical_id, resource_type, status, reason, physical_id))
         line = f"{status:<36} | {resource_type:<36} | {logical_id}"
         self._print(line + (f" {reason}" if reason else ""))
 

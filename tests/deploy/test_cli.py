@@ -71,6 +71,7 @@ def test_deploy_update_replace_destroy_across_commands(state: Path, synth: Synth
     assert "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS" in replaced.stdout
 
     # WHEN destroyed, even after cdk.out is gone (deletes run the provider's code as deployed)
+    assert new_data.assembly_dir is not None
     shutil.rmtree(new_data.assembly_dir)
     destroyed = localcloud(state, "destroy", "--force")
     assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
