@@ -1,10 +1,13 @@
 """The local cloud's state in a file, so that successive commands act on the same cloud.
 
 moto keeps each service's state in per-process backends and the emulator keeps plain records; both are
-pickled as they are. Three kinds of object in moto's backends do not pickle by themselves and get a
+pickled as they are. Four kinds of object in moto's backends do not pickle by themselves and get a
 reducer here: KMS key material (cryptography's private keys, saved as PKCS#8 DER), Lambda's
-``WeakValueDictionary`` indexes (saved as plain mappings of the same objects) and ``defaultdict``s whose
-factory is a lambda making an empty container (saved with that container's type as the factory).
+``WeakValueDictionary`` indexes (saved as plain mappings of the same objects), ``defaultdict``s whose
+factory is a lambda making an empty container, possibly an empty ``defaultdict`` in turn (SSM's tags;
+saved with an equivalent picklable factory), and ECR's re-entrant lock (saved as a new, released one).
+Subclasses of ``defaultdict`` (SSM's parameter store) would pickle without their attributes and fail to
+rebuild, so they are saved with them.
 """
 
 from __future__ import annotations
@@ -12,9 +15,12 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import threading
 import weakref
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +32,16 @@ from moto.core.base_backend import BackendDict
 from .rekognition.service import Records
 from .server import LocalCloud
 
-# Every moto service the local deploy, the handler and the emulator write to.
-MOTO_SERVICES = ("s3", "kms", "iam", "lambda", "events", "logs")
+# Every moto service the local deploy (the CDK bootstrap stack included), the handler and the emulator
+# write to.
+MOTO_SERVICES = ("s3", "kms", "iam", "lambda", "events", "logs", "ecr", "ssm")
 _PRIVATE_KEYS = (
     rsa.RSAPrivateKey,
     ec.EllipticCurvePrivateKey,
     ed25519.Ed25519PrivateKey,
     ed448.Ed448PrivateKey,
 )
+_RLOCK = type(threading.RLock())
 
 
 # What every moto BackendDict has; anything else on one is a service-wide index kept beside its backends
@@ -70,15 +78,39 @@ def weak_values(items: dict[Any, Any]) -> weakref.WeakValueDictionary[Any, Any]:
     return weakref.WeakValueDictionary(items)
 
 
-def default_dict(factory: type, items: dict[Any, Any]) -> defaultdict[Any, Any]:
+def default_dict(factory: Callable[[], Any], items: dict[Any, Any]) -> defaultdict[Any, Any]:
     return defaultdict(factory, items)
 
 
-def _empty_container_type(factory: Any) -> type | None:
+def default_dict_subclass(
+    cls: type[defaultdict[Any, Any]],
+    factory: Callable[[], Any] | None,
+    attributes: dict[str, Any],
+    items: dict[Any, Any],
+) -> defaultdict[Any, Any]:
+    """A ``defaultdict`` subclass rebuilt without its ``__init__``, whose arguments pickle does not know."""
+    made = cls.__new__(cls)
+    defaultdict.__init__(made, factory)
+    made.__dict__.update(attributes)
+    made.update(items)
+    return made
+
+
+def _picklable_factory(factory: Any) -> Callable[[], Any] | None:
+    """What a lambda factory makes, as a factory pickle can name: an empty container's type, or
+    ``partial(defaultdict, <that, one level down>)`` for ``lambda: defaultdict(...)``."""
     if getattr(factory, "__name__", "") != "<lambda>":
         return None
     sample = factory()
-    return type(sample) if type(sample) in (dict, list, set) and not sample else None
+    if sample:
+        return None
+    if type(sample) in (dict, list, set):
+        return type(sample)
+    if type(sample) is defaultdict:
+        inner = sample.default_factory
+        made = inner if inner in (dict, list, set) else _picklable_factory(inner)
+        return partial(defaultdict, made) if made is not None else None
+    return None
 
 
 class _Pickler(pickle.Pickler):
@@ -92,8 +124,13 @@ class _Pickler(pickle.Pickler):
             return load_private_key, (der,)
         if isinstance(obj, weakref.WeakValueDictionary):
             return weak_values, (dict(obj.items()),)
-        if isinstance(obj, defaultdict) and (factory := _empty_container_type(obj.default_factory)):
+        if isinstance(obj, defaultdict) and type(obj) is not defaultdict:
+            factory = _picklable_factory(obj.default_factory) or obj.default_factory
+            return default_dict_subclass, (type(obj), factory, getattr(obj, "__dict__", {}), dict(obj))
+        if isinstance(obj, defaultdict) and (factory := _picklable_factory(obj.default_factory)):
             return default_dict, (factory, dict(obj))
+        if isinstance(obj, _RLOCK):  # guards in-process updates only: nothing of it outlives the process
+            return threading.RLock, ()
         return NotImplemented
 
 

@@ -316,6 +316,70 @@ def test_bucket_policy_create_update_delete(ctx: LocalContext) -> None:
     policy.delete(ctx, "policy-bucket-policy", new)
 
 
+def test_bucket_lifecycle_acl_and_ownership_controls(ctx: LocalContext) -> None:
+    s3 = ctx.client("s3")
+    bucket = provisioner_for("AWS::S3::Bucket")
+    assert bucket is not None
+    # GIVEN CloudFormation's lifecycle rules (the bootstrap stack's two, and one using the older forms)
+    old = {
+        "BucketName": "lifecycle-bucket",
+        "AccessControl": "Private",
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        "LifecycleConfiguration": {
+            "Rules": [
+                {
+                    "Id": "CleanupOldVersions",
+                    "Status": "Enabled",
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 30},
+                },
+                {
+                    "Id": "AbortIncompleteMultipartUploads",
+                    "Status": "Enabled",
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": "1"},
+                },
+                {
+                    "Id": "Archive",
+                    "Status": "Disabled",
+                    "Prefix": "logs/",
+                    "TagFilters": [{"Key": "tier", "Value": "cold"}],
+                    "ExpirationInDays": 365,
+                    "Transition": {"StorageClass": "GLACIER", "TransitionInDays": 30},
+                },
+            ]
+        },
+    }
+    # WHEN the bucket is created
+    bucket.create(ctx, "Bucket", old)
+    # THEN S3 holds the rules in its own shape: IDs, filters, expirations and transitions
+    rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket="lifecycle-bucket")["Rules"]}
+    assert rules["CleanupOldVersions"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert rules["CleanupOldVersions"]["Filter"] == {"Prefix": ""}
+    assert rules["AbortIncompleteMultipartUploads"]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": 1
+    }
+    archive = rules["Archive"]
+    assert archive["Status"] == "Disabled"
+    assert archive["Filter"] == {"And": {"Prefix": "logs/", "Tags": [{"Key": "tier", "Value": "cold"}]}}
+    assert archive["Expiration"] == {"Days": 365}
+    assert archive["Transitions"] == [{"Days": 30, "StorageClass": "GLACIER"}]
+    # AND the ownership controls and the canned ACL are set
+    ownership = s3.get_bucket_ownership_controls(Bucket="lifecycle-bucket")["OwnershipControls"]
+    assert ownership == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    (grant,) = s3.get_bucket_acl(Bucket="lifecycle-bucket")["Grants"]
+    assert grant["Permission"] == "FULL_CONTROL"
+    # WHEN the lifecycle rules and the ownership controls are dropped THEN they are gone from the bucket
+    new = {"BucketName": "lifecycle-bucket", "AccessControl": "Private"}
+    assert not bucket.needs_replacement(old, new)
+    bucket.update(ctx, "Bucket", "lifecycle-bucket", old, new)
+    with pytest.raises(s3.exceptions.ClientError, match="NoSuchLifecycleConfiguration"):
+        s3.get_bucket_lifecycle_configuration(Bucket="lifecycle-bucket")
+    with pytest.raises(s3.exceptions.ClientError, match="OwnershipControlsNotFoundError"):
+        s3.get_bucket_ownership_controls(Bucket="lifecycle-bucket")
+    # AND an AccessControl CloudFormation does not know fails, naming it
+    with pytest.raises(ProvisionError, match=r"^S3 bucket lifecycle-bucket: unknown AccessControl Open$"):
+        bucket.update(ctx, "Bucket", "lifecycle-bucket", new, {**new, "AccessControl": "Open"})
+
+
 # -- KMS ----------------------------------------------------------------------------------------------------
 
 
@@ -373,6 +437,43 @@ def test_kms_key_create_update_delete(ctx: LocalContext) -> None:
     # AND deleting again, or deleting an unknown key, is no error
     key.delete(ctx, key_id, new)
     key.delete(ctx, "00000000-0000-0000-0000-000000000000", {})
+
+
+def test_kms_alias_create_move_delete(ctx: LocalContext) -> None:
+    kms = ctx.client("kms")
+    alias = provisioner_for("AWS::KMS::Alias")
+    assert alias is not None
+    first, second = (kms.create_key()["KeyMetadata"]["KeyId"] for _ in range(2))
+    old = {"AliasName": "alias/cdk-hnb659fds-assets-key", "TargetKeyId": first}
+
+    def target() -> list[str]:
+        aliases = kms.list_aliases()["Aliases"]
+        return [a["TargetKeyId"] for a in aliases if a["AliasName"] == old["AliasName"]]
+
+    # WHEN an alias is created THEN Ref is the alias name, and it names the key
+    assert alias.create(ctx, "Alias", old) == Provisioned("alias/cdk-hnb659fds-assets-key", {})
+    assert target() == [first]
+    # AND another alias of that name fails, with KMS's error
+    with pytest.raises(ProvisionError, match=r"^KMS alias alias/cdk-hnb659fds-assets-key: AlreadyExists"):
+        alias.create(ctx, "Again", old)
+    # WHEN it is moved to another key THEN it is updated in place; a new name would mean replacement
+    new = {**old, "TargetKeyId": second}
+    assert not alias.needs_replacement(old, new)
+    assert alias.needs_replacement(old, {**new, "AliasName": "alias/other"})
+    assert alias.update(ctx, "Alias", old["AliasName"], old, new).physical_id == old["AliasName"]
+    assert target() == [second]
+    # AND a name without the alias/ prefix, or an unknown key, fails with KMS's words
+    with pytest.raises(ProvisionError, match=r"^KMS alias no-prefix: ValidationException"):
+        alias.create(ctx, "Bad", {"AliasName": "no-prefix", "TargetKeyId": first})
+    with pytest.raises(ProvisionError, match=r"^KMS alias alias/nowhere: NotFoundException"):
+        alias.create(
+            ctx, "Bad", {"AliasName": "alias/nowhere", "TargetKeyId": "0" * 8 + "-0000" * 3 + "-" + "0" * 12}
+        )
+    # WHEN it is deleted, twice THEN it is gone and the second delete is no error; the keys stay
+    alias.delete(ctx, old["AliasName"], new)
+    alias.delete(ctx, old["AliasName"], new)
+    assert target() == []
+    assert kms.describe_key(KeyId=second)["KeyMetadata"]["KeyState"] == "Enabled"
 
 
 # -- IAM ----------------------------------------------------------------------------------------------------
@@ -495,6 +596,192 @@ def test_managed_policy_create_update_delete(ctx: LocalContext) -> None:
     assert iam.list_attached_role_policies(RoleName="attached")["AttachedPolicies"] == []
     with pytest.raises(iam.exceptions.NoSuchEntityException):
         iam.get_policy(PolicyArn=made.physical_id)
+
+
+# -- ECR ----------------------------------------------------------------------------------------------------
+
+LIFECYCLE_POLICY = {
+    "rules": [
+        {
+            "rulePriority": 1,
+            "description": "Untagged images should not exist, but expire any older than one year",
+            "selection": {
+                "tagStatus": "untagged",
+                "countType": "sinceImagePushed",
+                "countUnit": "days",
+                "countNumber": 365,
+            },
+            "action": {"type": "expire"},
+        }
+    ]
+}
+REPOSITORY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "LambdaECRImageRetrievalPolicy",
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            "Condition": {"StringLike": {"aws:sourceArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:*"}},
+        }
+    ],
+}
+
+
+def push_image(ecr: Any, repository: str, tag: str) -> None:
+    digest = "sha256:" + "a" * 64
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": 1,
+            "digest": digest,
+        },
+        "layers": [],
+    }
+    ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag=tag)
+
+
+def test_ecr_repository_create_update_delete(ctx: LocalContext) -> None:
+    ecr = ctx.client("ecr")
+    repository = provisioner_for("AWS::ECR::Repository")
+    assert repository is not None
+    old = {
+        "RepositoryName": "cdk-assets",
+        "ImageTagMutability": "IMMUTABLE",
+        "ImageScanningConfiguration": {"ScanOnPush": "true"},
+        "EncryptionConfiguration": {"EncryptionType": "AES256"},
+        # (the bootstrap template gives the lifecycle policy as text, the repository policy as an object)
+        "LifecyclePolicy": {"LifecyclePolicyText": json.dumps(LIFECYCLE_POLICY, indent=2)},
+        "RepositoryPolicyText": REPOSITORY_POLICY,
+        "Tags": [{"Key": "app", "Value": "demo"}, {"Key": "gone", "Value": "soon"}],
+    }
+    # WHEN it is created THEN Ref is its name, with the Arn and RepositoryUri CloudFormation documents
+    made = repository.create(ctx, "Repository", old)
+    arn = f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/cdk-assets"
+    uri = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/cdk-assets"
+    assert made == Provisioned("cdk-assets", {"Arn": arn, "RepositoryUri": uri})
+    # AND ECR has its settings, its two policies and its tags
+    (described,) = ecr.describe_repositories(repositoryNames=["cdk-assets"])["repositories"]
+    assert (described["repositoryArn"], described["repositoryUri"]) == (arn, uri)
+    assert described["imageTagMutability"] == "IMMUTABLE"
+    assert described["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert described["encryptionConfiguration"] == {"encryptionType": "AES256"}
+    lifecycle = ecr.get_lifecycle_policy(repositoryName="cdk-assets")["lifecyclePolicyText"]
+    assert json.loads(lifecycle) == LIFECYCLE_POLICY
+    assert (
+        json.loads(ecr.get_repository_policy(repositoryName="cdk-assets")["policyText"]) == REPOSITORY_POLICY
+    )
+    tags = {t["Key"]: t["Value"] for t in ecr.list_tags_for_resource(resourceArn=arn)["tags"]}
+    assert tags == {"app": "demo", "gone": "soon"}
+    # AND another repository of that name fails, with ECR's error
+    with pytest.raises(
+        ProvisionError, match=r"^ECR repository cdk-assets: RepositoryAlreadyExistsException "
+    ):
+        repository.create(ctx, "Again", {"RepositoryName": "cdk-assets"})
+    # WHEN mutability, scanning and tags change and both policies are dropped THEN it is updated in place
+    new = {
+        "RepositoryName": "cdk-assets",
+        "EncryptionConfiguration": {"EncryptionType": "AES256"},
+        "ImageScanningConfiguration": {"ScanOnPush": False},
+        "Tags": [{"Key": "app", "Value": "v2"}],
+    }
+    assert not repository.needs_replacement(old, new)
+    assert repository.update(ctx, "Repository", "cdk-assets", old, new) == made
+    (described,) = ecr.describe_repositories(repositoryNames=["cdk-assets"])["repositories"]
+    assert described["imageTagMutability"] == "MUTABLE"
+    assert described["imageScanningConfiguration"] == {"scanOnPush": False}
+    with pytest.raises(ecr.exceptions.LifecyclePolicyNotFoundException):
+        ecr.get_lifecycle_policy(repositoryName="cdk-assets")
+    with pytest.raises(ecr.exceptions.RepositoryPolicyNotFoundException):
+        ecr.get_repository_policy(repositoryName="cdk-assets")
+    assert ecr.list_tags_for_resource(resourceArn=arn)["tags"] == [{"Key": "app", "Value": "v2"}]
+    # WHEN it holds an image and is deleted THEN the delete fails, as CloudFormation's does
+    push_image(ecr, "cdk-assets", "v1")
+    with pytest.raises(ProvisionError, match=r"^ECR repository cdk-assets: RepositoryNotEmptyException "):
+        repository.delete(ctx, "cdk-assets", new)
+    # WHEN EmptyOnDelete is set THEN it goes, images and all; deleting again is no error
+    repository.delete(ctx, "cdk-assets", {**new, "EmptyOnDelete": True})
+    repository.delete(ctx, "cdk-assets", new)
+    assert ecr.describe_repositories()["repositories"] == []
+
+
+def test_ecr_repository_without_a_name_gets_a_lower_case_generated_one(ctx: LocalContext) -> None:
+    # GIVEN a repository without a name, in a stack with capitals (as CDKToolkit has)
+    ctx.stack_name = "CDKToolkit"
+    # WHEN it is created THEN its name is generated the CloudFormation way, lower-cased as ECR requires
+    made = create(ctx, "AWS::ECR::Repository", "ContainerAssetsRepository", {})
+    assert re.fullmatch(r"cdktoolkit-containerassetsrepository-[a-z0-9]{12}", made.physical_id)
+    assert made.attributes["RepositoryUri"].endswith(f".amazonaws.com/{made.physical_id}")
+    ctx.client("ecr").describe_repositories(repositoryNames=[made.physical_id])
+
+
+# -- SSM ----------------------------------------------------------------------------------------------------
+
+
+def test_ssm_parameter_create_update_delete(ctx: LocalContext) -> None:
+    ssm = ctx.client("ssm")
+    parameter = provisioner_for("AWS::SSM::Parameter")
+    assert parameter is not None
+    name = "/cdk-bootstrap/hnb659fds/version"
+    old: dict[str, Any] = {
+        "Name": name,
+        "Type": "String",
+        "Value": "33",
+        "Description": "bootstrap version",
+        "AllowedPattern": "^[0-9]+$",
+        "Tier": "Standard",
+        "Tags": {"app": "demo", "gone": "soon"},  # (a map, for this type)
+    }
+    # WHEN it is created THEN Ref is its name, and Type and Value its attributes
+    made = parameter.create(ctx, "CdkBootstrapVersion", old)
+    assert made == Provisioned(name, {"Type": "String", "Value": "33"})
+    got = ssm.get_parameter(Name=name)["Parameter"]
+    assert (got["Value"], got["Type"], got["Version"]) == ("33", "String", 1)
+    (described,) = ssm.describe_parameters()["Parameters"]
+    assert (described["Description"], described["AllowedPattern"]) == ("bootstrap version", "^[0-9]+$")
+
+    def tags() -> dict[str, str]:
+        listed = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name)["TagList"]
+        return {t["Key"]: t["Value"] for t in listed}
+
+    assert tags() == {"app": "demo", "gone": "soon"}
+    # AND another parameter of that name fails, with SSM's error
+    with pytest.raises(ProvisionError, match=rf"^SSM parameter {name}: ParameterAlreadyExists "):
+        parameter.create(ctx, "Again", old)
+    # WHEN the value, description and tags change THEN the value is overwritten: a new version
+    new = {**old, "Value": "34", "Tags": {"app": "v2"}}
+    del new["Description"]
+    assert not parameter.needs_replacement(old, new)
+    assert parameter.needs_replacement(old, {**new, "Name": "/other"})
+    assert parameter.update(ctx, "CdkBootstrapVersion", name, old, new) == Provisioned(
+        name, {"Type": "String", "Value": "34"}
+    )
+    got = ssm.get_parameter(Name=name)["Parameter"]
+    assert (got["Value"], got["Version"]) == ("34", 2)
+    assert not ssm.describe_parameters()["Parameters"][0].get("Description")
+    assert tags() == {"app": "v2"}
+    # WHEN a value its AllowedPattern refuses is given THEN the update fails, as SSM's does, and the value
+    # stays (moto does not check the pattern: the provisioner does)
+    with pytest.raises(ProvisionError, match=rf"^SSM parameter {name}: ParameterPatternMismatchException "):
+        parameter.update(ctx, "CdkBootstrapVersion", name, new, {**new, "Value": "latest"})
+    assert ssm.get_parameter(Name=name)["Parameter"]["Value"] == "34"
+    # WHEN it is deleted, twice THEN it is gone and the second delete is no error
+    parameter.delete(ctx, name, new)
+    parameter.delete(ctx, name, new)
+    assert ssm.describe_parameters()["Parameters"] == []
+
+
+def test_ssm_parameter_without_a_name_gets_a_generated_one(ctx: LocalContext) -> None:
+    # GIVEN a StringList parameter without a name
+    # WHEN it is created THEN it is named CFN-<logical id>-<random>
+    made = create(ctx, "AWS::SSM::Parameter", "Endpoints", {"Type": "StringList", "Value": "a,b"})
+    assert re.fullmatch(r"CFN-Endpoints-[A-Z0-9]{12}", made.physical_id)
+    got = ctx.client("ssm").get_parameter(Name=made.physical_id)["Parameter"]
+    assert (got["Type"], got["Value"]) == ("StringList", "a,b")
+    assert made.attributes == {"Type": "StringList", "Value": "a,b"}
 
 
 # -- Lambda -------------------------------------------------------------------------------------------------
@@ -917,6 +1204,7 @@ REPLACEMENTS = [
     ),
     ("AWS::S3::Bucket", {}, {"VersioningConfiguration": {"Status": "Enabled"}}, False),
     ("AWS::S3::Bucket", {}, {"ObjectLockEnabled": True}, True),
+    ("AWS::S3::Bucket", {}, {"LifecycleConfiguration": {"Rules": []}, "AccessControl": "Private"}, False),
     (
         "AWS::S3::BucketPolicy",
         {"Bucket": "a", "PolicyDocument": {}},
@@ -927,6 +1215,8 @@ REPLACEMENTS = [
     ("AWS::KMS::Key", {"KeySpec": "SYMMETRIC_DEFAULT"}, {"KeySpec": "RSA_2048"}, True),
     ("AWS::KMS::Key", {"KeyUsage": "ENCRYPT_DECRYPT"}, {"KeyUsage": "SIGN_VERIFY"}, True),
     ("AWS::KMS::Key", {"KeyPolicy": {}}, {"KeyPolicy": {"x": 1}, "Description": "d"}, False),
+    ("AWS::KMS::Alias", {"AliasName": "alias/a"}, {"AliasName": "alias/b"}, True),
+    ("AWS::KMS::Alias", {"TargetKeyId": "k1"}, {"TargetKeyId": "k2"}, False),
     (
         "AWS::KMS::Key",
         {"EnableKeyRotation": False},
@@ -957,6 +1247,16 @@ REPLACEMENTS = [
         False,
     ),
     ("AWS::Events::Rule", {"EventPattern": {"source": ["a"]}}, {"EventPattern": {"source": ["b"]}}, False),
+    ("AWS::ECR::Repository", {"RepositoryName": "a"}, {"RepositoryName": "b"}, True),
+    ("AWS::ECR::Repository", {}, {"EncryptionConfiguration": {"EncryptionType": "KMS"}}, True),
+    (
+        "AWS::ECR::Repository",
+        {"ImageTagMutability": "MUTABLE"},
+        {"ImageTagMutability": "IMMUTABLE", "LifecyclePolicy": {}, "RepositoryPolicyText": {}, "Tags": []},
+        False,
+    ),
+    ("AWS::SSM::Parameter", {"Name": "/a"}, {"Name": "/b"}, True),
+    ("AWS::SSM::Parameter", {"Value": "1", "Type": "String"}, {"Value": "2", "Type": "StringList"}, False),
     ("AWS::CDK::Metadata", {"Analytics": "a"}, {"Analytics": "b"}, False),
 ]
 
@@ -1130,8 +1430,8 @@ def test_ignored_properties_of_the_example_stack_are_reported(template: dict[str
     }
     # THEN only the provider function's LoggingConfig is; custom resources are not the provisioners' to judge
     assert ignored == {("AWS::Lambda::Function", "LoggingConfig")}
-    assert ignored_properties("AWS::S3::Bucket", {"BucketName": "b", "LifecycleConfiguration": {}}) == [
-        "LifecycleConfiguration"
+    assert ignored_properties("AWS::S3::Bucket", {"BucketName": "b", "WebsiteConfiguration": {}}) == [
+        "WebsiteConfiguration"
     ]
 
 

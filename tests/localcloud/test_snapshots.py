@@ -325,3 +325,70 @@ def test_creating_a_restored_bucket_again_keeps_its_objects(tmp_path: Path) -> N
         s3.create_bucket(Bucket="kept")
         # THEN it still holds its object
         assert s3.get_object(Bucket="kept", Key="object")["Body"].read() == b"data"
+
+
+def test_ecr_repositories_ssm_parameters_and_kms_aliases_survive_a_save_and_a_load(tmp_path: Path) -> None:
+    path = tmp_path / "cloud.pickle"
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "LambdaECRImageRetrievalPolicy",
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": ["ecr:BatchGetImage"],
+            }
+        ],
+    }
+    # GIVEN what the CDK bootstrap stack writes besides S3 and IAM: a repository with a repository policy
+    # and tags, a version parameter overwritten once and tagged, and a key alias
+    with LocalCloud(clock=ManualClock(START), durations=DURATIONS) as cloud:
+        ecr, ssm, kms = cloud.client("ecr"), cloud.client("ssm"), cloud.client("kms")
+        ecr.create_repository(
+            repositoryName="cdk-assets",
+            imageTagMutability="IMMUTABLE",
+            tags=[{"Key": "app", "Value": "demo"}],
+        )
+        ecr.set_repository_policy(repositoryName="cdk-assets", policyText=json.dumps(policy))
+        ssm.put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="32", Type="String")
+        ssm.put_parameter(Name="/cdk-bootstrap/hnb659fds/version", Value="33", Overwrite=True)
+        ssm.add_tags_to_resource(
+            ResourceType="Parameter",
+            ResourceId="/cdk-bootstrap/hnb659fds/version",
+            Tags=[{"Key": "app", "Value": "demo"}],
+        )
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName="alias/cdk-hnb659fds-assets-key", TargetKeyId=key_id)
+        # WHEN it is saved
+        snapshots.save(cloud, path)
+
+    # AND loaded into a new local cloud
+    with LocalCloud(clock=ManualClock(START), durations=DURATIONS) as cloud:
+        ecr, ssm, kms = cloud.client("ecr"), cloud.client("ssm"), cloud.client("kms")
+        assert ecr.describe_repositories()["repositories"] == []
+        assert snapshots.load(cloud, path) is True
+        # THEN the repository is there with its settings, policy and tags
+        (repository,) = ecr.describe_repositories(repositoryNames=["cdk-assets"])["repositories"]
+        assert repository["imageTagMutability"] == "IMMUTABLE"
+        assert json.loads(ecr.get_repository_policy(repositoryName="cdk-assets")["policyText"]) == policy
+        tags = ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"])["tags"]
+        assert tags == [{"Key": "app", "Value": "demo"}]
+        # AND the parameter has its value, its version history and its tags
+        parameter = ssm.get_parameter(Name="/cdk-bootstrap/hnb659fds/version")["Parameter"]
+        assert (parameter["Value"], parameter["Version"]) == ("33", 2)
+        history = ssm.get_parameter_history(Name="/cdk-bootstrap/hnb659fds/version")["Parameters"]
+        assert [entry["Value"] for entry in history] == ["32", "33"]
+        listed = ssm.list_tags_for_resource(
+            ResourceType="Parameter", ResourceId="/cdk-bootstrap/hnb659fds/version"
+        )
+        assert listed["TagList"] == [{"Key": "app", "Value": "demo"}]
+        # AND the alias still names the key
+        aliases = kms.list_aliases(KeyId=key_id)["Aliases"]
+        assert [alias["AliasName"] for alias in aliases] == ["alias/cdk-hnb659fds-assets-key"]
+        # AND both services keep working on the restored state: new parameters, tags and registry settings
+        ssm.put_parameter(Name="/after/load", Value="x", Type="String", Tags=[{"Key": "k", "Value": "v"}])
+        after = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId="/after/load")["TagList"]
+        assert after == [{"Key": "k", "Value": "v"}]
+        ecr.put_registry_scanning_configuration(scanType="BASIC", rules=[])
+        ecr.create_repository(repositoryName="after-load")
+        assert len(ecr.describe_repositories()["repositories"]) == 2

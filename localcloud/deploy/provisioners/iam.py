@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -43,6 +44,18 @@ def _attach_role_policy(iam: Any, role: str, arn: str) -> None:
         if not (_gone(error, "NoSuchEntity") and _AWS_MANAGED in arn):
             raise
         log.info("role %s: %s is not in the local cloud; not attached", role, arn)
+
+
+def _versioned(document: Any) -> str:
+    """A trust policy for UpdateAssumeRolePolicy, which in moto refuses one without ``Version``.
+
+    IAM takes such a document (as version 2008-10-17, which differs only for policy variables), and the
+    CDK bootstrap stack's roles have none, so changing their trust (``cdk bootstrap --trust``) must work.
+    """
+    parsed = json.loads(document) if isinstance(document, str) else document
+    if isinstance(parsed, Mapping) and "Version" not in parsed:
+        return _document({"Version": "2012-10-17", **parsed})
+    return _document(document)
 
 
 class Role(_ResourceType):
@@ -99,7 +112,7 @@ class Role(_ResourceType):
         with _failing_as(self.label, physical_id):
             if _changed(old, new, "AssumeRolePolicyDocument"):
                 iam.update_assume_role_policy(
-                    RoleName=physical_id, PolicyDocument=_document(new["AssumeRolePolicyDocument"])
+                    RoleName=physical_id, PolicyDocument=_versioned(new["AssumeRolePolicyDocument"])
                 )
             if _changed(old, new, "Description", "MaxSessionDuration"):
                 iam.update_role(

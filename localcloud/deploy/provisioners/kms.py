@@ -1,4 +1,4 @@
-"""KMS keys: ``AWS::KMS::Key``."""
+"""KMS keys and their aliases: ``AWS::KMS::Key`` and ``AWS::KMS::Alias``."""
 
 from __future__ import annotations
 
@@ -126,3 +126,39 @@ class Key(_ResourceType):
     def _attributes(ctx: Context, key_id: str) -> dict[str, Any]:
         arn = f"arn:{partition(ctx.region)}:kms:{ctx.region}:{ctx.account}:key/{key_id}"
         return {"Arn": arn, "KeyId": key_id}
+
+
+class Alias(_ResourceType):
+    """``AWS::KMS::Alias``: a name for a key, moved to another key in place; its Ref is the alias name."""
+
+    label = "KMS alias"
+    supported = frozenset({"AliasName", "TargetKeyId"})
+    replaced_by = frozenset({"AliasName"})
+
+    def create(self, ctx: Context, logical_id: str, properties: Mapping[str, Any]) -> Provisioned:
+        name = str(properties["AliasName"])
+        with _failing_as(self.label, name):
+            ctx.client("kms").create_alias(AliasName=name, TargetKeyId=str(properties["TargetKeyId"]))
+        return Provisioned(name, {})
+
+    def update(
+        self,
+        ctx: Context,
+        logical_id: str,
+        physical_id: str,
+        old: Mapping[str, Any],
+        new: Mapping[str, Any],
+    ) -> Provisioned:
+        if _changed(old, new, "TargetKeyId"):
+            with _failing_as(self.label, physical_id):
+                ctx.client("kms").update_alias(AliasName=physical_id, TargetKeyId=str(new["TargetKeyId"]))
+        return Provisioned(physical_id, {})
+
+    def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
+        try:
+            ctx.client("kms").delete_alias(AliasName=physical_id)
+        except ClientError as error:
+            if not _gone(error, "NotFoundException"):
+                raise ProvisionError(
+                    f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
+                ) from error

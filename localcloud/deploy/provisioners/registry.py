@@ -7,18 +7,21 @@ from typing import Any
 
 from .cdk import Metadata
 from .common import Provisioner, _ResourceType
+from .ecr import Repository
 from .events import EventRule
 from .iam import ManagedPolicy, Policy, Role
-from .kms import Key
+from .kms import Alias, Key
 from .lambda_ import Function, Permission
 from .logs import LogGroup
 from .rekognition import Project
 from .s3 import Bucket, BucketPolicy
+from .ssm import Parameter
 
 PROVISIONERS: dict[str, Provisioner] = {
     "AWS::S3::Bucket": Bucket(),
     "AWS::S3::BucketPolicy": BucketPolicy(),
     "AWS::KMS::Key": Key(),
+    "AWS::KMS::Alias": Alias(),
     "AWS::IAM::Role": Role(),
     "AWS::IAM::Policy": Policy(),
     "AWS::IAM::ManagedPolicy": ManagedPolicy(),
@@ -27,6 +30,8 @@ PROVISIONERS: dict[str, Provisioner] = {
     "AWS::Logs::LogGroup": LogGroup(),
     "AWS::Events::Rule": EventRule(),
     "AWS::Rekognition::Project": Project(),
+    "AWS::ECR::Repository": Repository(),
+    "AWS::SSM::Parameter": Parameter(),
     "AWS::CDK::Metadata": Metadata(),
 }
 

@@ -20,6 +20,7 @@ from .common import (
     _gone,
     _ignoring_missing,
     _message,
+    _number,
     _quietly,
     _ResourceType,
     _tags,
@@ -67,12 +68,88 @@ def _sse_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
     return made
 
 
+# CloudFormation's AccessControl values and the canned ACLs S3 takes for them.
+_CANNED_ACLS = {
+    "Private": "private",
+    "PublicRead": "public-read",
+    "PublicReadWrite": "public-read-write",
+    "AuthenticatedRead": "authenticated-read",
+    "LogDeliveryWrite": "log-delivery-write",
+    "BucketOwnerRead": "bucket-owner-read",
+    "BucketOwnerFullControl": "bucket-owner-full-control",
+    "AwsExecRead": "aws-exec-read",
+}
+
+
+def _lifecycle_filter(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A CloudFormation rule's Prefix, TagFilters and object sizes as one S3 ``Filter``."""
+    prefix = str(rule.get("Prefix") or "")
+    tags = [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in rule.get("TagFilters") or []]
+    sizes = {k: _number(rule[k]) for k in ("ObjectSizeGreaterThan", "ObjectSizeLessThan") if k in rule}
+    if bool(prefix) + len(tags) + len(sizes) > 1:
+        return {
+            "And": {**({"Prefix": prefix} if prefix else {}), **({"Tags": tags} if tags else {}), **sizes}
+        }
+    if tags:
+        return {"Tag": tags[0]}
+    return sizes or {"Prefix": prefix}
+
+
+def _transitions(rule: Mapping[str, Any], plural: str, days: str) -> list[dict[str, Any]]:
+    """A rule's ``<plural>`` list and its legacy single ``<plural minus s>``, in S3's shape."""
+    given = [*(rule.get(plural) or []), *([rule[plural[:-1]]] if plural[:-1] in rule else [])]
+    made = []
+    for transition in given:
+        entry: dict[str, Any] = {"StorageClass": str(transition["StorageClass"])}
+        if "TransitionInDays" in transition:
+            entry[days] = _number(transition["TransitionInDays"])
+        if "TransitionDate" in transition:
+            entry["Date"] = transition["TransitionDate"]
+        if "NewerNoncurrentVersions" in transition:
+            entry["NewerNoncurrentVersions"] = _number(transition["NewerNoncurrentVersions"])
+        made.append(entry)
+    return made
+
+
+def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A CloudFormation lifecycle Rule in the shape of S3's PutBucketLifecycleConfiguration."""
+    made: dict[str, Any] = {"Status": str(rule["Status"]), "Filter": _lifecycle_filter(rule)}
+    if "Id" in rule:
+        made["ID"] = str(rule["Id"])
+    expiration: dict[str, Any] = {}
+    if "ExpirationInDays" in rule:
+        expiration["Days"] = _number(rule["ExpirationInDays"])
+    if "ExpirationDate" in rule:
+        expiration["Date"] = rule["ExpirationDate"]
+    if "ExpiredObjectDeleteMarker" in rule:
+        expiration["ExpiredObjectDeleteMarker"] = _flag(rule["ExpiredObjectDeleteMarker"])
+    if expiration:
+        made["Expiration"] = expiration
+    if transitions := _transitions(rule, "Transitions", "Days"):
+        made["Transitions"] = transitions
+    if noncurrent_transitions := _transitions(rule, "NoncurrentVersionTransitions", "NoncurrentDays"):
+        made["NoncurrentVersionTransitions"] = noncurrent_transitions
+    noncurrent = dict(rule.get("NoncurrentVersionExpiration") or {})
+    if "NoncurrentVersionExpirationInDays" in rule:
+        noncurrent.setdefault("NoncurrentDays", rule["NoncurrentVersionExpirationInDays"])
+    if noncurrent:
+        made["NoncurrentVersionExpiration"] = {k: _number(v) for k, v in noncurrent.items()}
+    if abort := rule.get("AbortIncompleteMultipartUpload"):
+        made["AbortIncompleteMultipartUpload"] = {
+            "DaysAfterInitiation": _number(abort["DaysAfterInitiation"])
+        }
+    return made
+
+
 class Bucket(_ResourceType):
     label = "S3 bucket"
     supported = frozenset(
         {
             "BucketName",
+            "AccessControl",
             "BucketEncryption",
+            "LifecycleConfiguration",
+            "OwnershipControls",
             "PublicAccessBlockConfiguration",
             "VersioningConfiguration",
             "ObjectLockEnabled",
@@ -154,6 +231,27 @@ class Bucket(_ResourceType):
                 status = str(versioning["Status"]) if versioning else "Suspended"
                 if versioning or old.get("VersioningConfiguration"):
                     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": status})
+            if _changed(old, new, "AccessControl") and (new.get("AccessControl") or old):
+                acl = _CANNED_ACLS.get(str(new.get("AccessControl", "Private")))
+                if acl is None:
+                    raise ProvisionError(f"{self.label} {name}: unknown AccessControl {new['AccessControl']}")
+                s3.put_bucket_acl(Bucket=name, ACL=acl)
+            if _changed(old, new, "OwnershipControls"):
+                ownership = new.get("OwnershipControls")
+                if ownership:
+                    rules = [{"ObjectOwnership": str(r["ObjectOwnership"])} for r in ownership["Rules"]]
+                    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": rules})
+                else:
+                    s3.delete_bucket_ownership_controls(Bucket=name)
+            if _changed(old, new, "LifecycleConfiguration"):
+                lifecycle = new.get("LifecycleConfiguration")
+                if lifecycle:
+                    rules = [_lifecycle_rule(r) for r in lifecycle.get("Rules", [])]
+                    s3.put_bucket_lifecycle_configuration(
+                        Bucket=name, LifecycleConfiguration={"Rules": rules}
+                    )
+                else:
+                    s3.delete_bucket_lifecycle(Bucket=name)
             if _changed(old, new, "Tags"):
                 tags = _tags(new)
                 if tags:
