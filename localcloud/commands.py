@@ -26,6 +26,7 @@ from . import snapshots
 from .assembly import StackArtifact
 from .background import wait_until_stopped
 from .cfn_response import ResponseServer, make_test_certificate
+from .cloudformation.endpoint import serving_cloudformation
 from .deploy.engine import DeployFailed, Deployment, Engine
 from .deploy.events import Printer
 from .deployed_functions import (
@@ -348,7 +349,11 @@ def invoke(options: Options, name: str, payload: Mapping[str, Any]) -> int:
 
 def serve(options: Options, port: int) -> int:
     """Serve the saved local cloud until interrupted (SIGINT or SIGTERM), then save what changed."""
-    with opened(options, port=port) as cloud:
+    with (
+        opened(options, port=port) as cloud,
+        _engine(cloud, options) as engine,
+        serving_cloudformation(engine, options.workspace),
+    ):
         options.workspace.note_endpoint(cloud.endpoint_url, until_stopped=True)
         print(f"Local cloud from {options.workspace.root} at {cloud.endpoint_url}", flush=True)
         print(f"  {client_environment(cloud.endpoint_url)}", flush=True)

@@ -16,7 +16,7 @@ from .deploy.signals import SignalBoard
 from .rekognition.backends import Boto3Backends
 from .rekognition.clock import Clock
 from .rekognition.service import DEFAULT_ACCOUNT, CustomLabelsService, Durations, Quotas
-from .wsgi import LocalCloudApp
+from .wsgi import CloudFormationHandler, LocalCloudApp
 
 CREDENTIALS = {"aws_access_key_id": "localcloud", "aws_secret_access_key": "localcloud"}
 REGION = "us-east-1"
@@ -92,6 +92,14 @@ class LocalCloud(BackgroundServer):
         self._serve(self._server, "localcloud")
         self._post("/moto-api/reset")  # moto keeps state per process: every local cloud starts empty
         return self
+
+    def serve_cloudformation(self, endpoint: CloudFormationHandler | None) -> None:
+        """CloudFormation's API from ``endpoint`` (our deploy engine's), or SignalResource only (None)."""
+        if self._server is None:
+            raise RuntimeError("the local cloud is not started")
+        app = self._server.app
+        assert isinstance(app, LocalCloudApp)
+        app.cloudformation = endpoint
 
     def client(self, service_name: str, region: str = REGION) -> Any:
         """A boto3 client of this local cloud, as any user would make one."""

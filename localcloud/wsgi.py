@@ -42,6 +42,7 @@ _CLOUDFORMATION_XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+CloudFormationHandler = Callable[[dict[str, str], StartResponse], list[bytes]]
 
 
 def _json_response(
@@ -122,6 +123,7 @@ class LocalCloudApp:
         self.service = service
         self.fallback = fallback
         self.signals = signals or SignalBoard()
+        self.cloudformation: CloudFormationHandler | None = None  # else moto's CloudFormation
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -137,9 +139,16 @@ class LocalCloudApp:
         if service and service.group(1) == "cloudformation" and environ.get("REQUEST_METHOD") == "POST":
             length = int(environ.get("CONTENT_LENGTH") or 0)
             raw = environ["wsgi.input"].read(length) if length else b""
-            form = {k: v[-1] for k, v in urllib.parse.parse_qs(raw.decode("utf-8", "replace")).items()}
+            form = {
+                k: v[-1]
+                for k, v in urllib.parse.parse_qs(
+                    raw.decode("utf-8", "replace"), keep_blank_values=True
+                ).items()
+            }
             if form.get("Action") == "SignalResource":
                 return self._signal_resource(form, start_response)
+            if self.cloudformation is not None:
+                return self.cloudformation(form, start_response)
             environ["wsgi.input"] = io.BytesIO(raw)  # every other CloudFormation call is moto's
         try:
             return self._moto(environ, start_response)

@@ -1,0 +1,1 @@
+"""CloudFormation's API, served from the local deploy engine for the unmodified CDK CLI."""
