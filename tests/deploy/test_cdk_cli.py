@@ -1,0 +1,192 @@
+"""The real, unmodified CDK CLI (the pinned npm ``aws-cdk``) against ``python -m localcloud serve``.
+
+Only the environment ``serve`` prints is given to the CLI; each step is then checked through the same
+endpoint with boto3, as ``aws cloudformation describe-stacks`` would see it. Trainings take their
+realistic 30 local minutes on a clock 600 times faster than real time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from localcloud.cdk_cli import cdk_executable
+
+from .cli_helpers import ROOT, STACK, V2_DATA, localcloud
+
+TOOLKIT = "CDKToolkit"
+ENVIRONMENT = "aws://123456789012/us-east-1"
+TIME_SCALE = "600"
+
+
+class Serve:
+    """``python -m localcloud serve`` on a free port, in its own process, as a user starts it."""
+
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        command = [sys.executable, "-m", "localcloud", "--state", str(state), "--time-scale", TIME_SCALE]
+        self.process = subprocess.Popen(
+            [*command, "serve", "--port", "0"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        self.printed = [self.process.stdout.readline() for _ in range(2)]
+        exported = re.search(r"export (.*)", self.printed[1])
+        assert exported, "".join(self.printed)
+        self.environment = dict(item.split("=", 1) for item in exported.group(1).split())
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.environment["AWS_ENDPOINT_URL"],
+            region_name=self.environment["AWS_REGION"],
+            aws_access_key_id=self.environment["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.environment["AWS_SECRET_ACCESS_KEY"],
+        )
+
+    def stop(self) -> str:
+        """SIGINT, as Ctrl-C: the cloud is saved; what it printed meanwhile is returned."""
+        self.process.send_signal(signal.SIGINT)
+        output, _ = self.process.communicate(timeout=120)
+        assert self.process.returncode == 0, output
+        return output
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    folder = tmp_path / "state"
+    assert localcloud(folder, "sample-data").returncode == 0
+    return folder
+
+
+@pytest.fixture
+def serve(state: Path) -> Iterator[Serve]:
+    server = Serve(state)
+    try:
+        yield server
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.communicate()
+
+
+def cdk(serve: Serve, tmp_path: Path, *args: str, **context: str) -> subprocess.CompletedProcess[str]:
+    """The pinned CLI with the caller's environment (no AWS credentials) plus what ``serve`` printed."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    environment.update(serve.environment, CDK_DISABLE_CLI_TELEMETRY="true", HOME=str(tmp_path))
+    environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), environment["PATH"]])
+    command = [cdk_executable(), *args, "--no-notices", "--output", str(tmp_path / "cdk.out")]
+    for key, value in context.items():
+        command += ["--context", f"{key}={value}"]
+    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
+
+
+def stack(serve: Serve, name: str = STACK) -> dict[str, Any]:
+    described: dict[str, Any] = serve.client("cloudformation").describe_stacks(StackName=name)["Stacks"][0]
+    return described
+
+
+def outputs(serve: Serve) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in stack(serve).get("Outputs", [])}
+
+
+def test_bootstrap_deploy_update_replace_fail_and_destroy_with_the_real_cdk_cli(
+    state: Path, serve: Serve, tmp_path: Path
+) -> None:
+    # WHEN the account is bootstrapped THEN CDKToolkit is a stack of our engine with its SSM parameter
+    bootstrapped = cdk(serve, tmp_path, "bootstrap", ENVIRONMENT)
+    assert bootstrapped.returncode == 0, bootstrapped.stdout + bootstrapped.stderr
+    assert stack(serve, TOOLKIT)["StackStatus"] == "CREATE_COMPLETE"
+    version = serve.client("ssm").get_parameter(Name="/cdk-bootstrap/hnb659fds/version")["Parameter"]
+    # AND it survives a restart of the saved local cloud (the next deploy needs all of it)
+    serve.stop()
+    serve = Serve(state)
+    try:
+        assert stack(serve, TOOLKIT)["StackStatus"] == "CREATE_COMPLETE"
+        again = serve.client("ssm").get_parameter(Name="/cdk-bootstrap/hnb659fds/version")
+        assert again["Parameter"]["Value"] == version["Value"]
+        _deploy_update_replace_fail_destroy(serve, tmp_path)
+        printed = serve.stop()
+    finally:
+        if serve.process.poll() is None:
+            serve.process.kill()
+    assert "DELETE_COMPLETE" in printed  # the server's own log of the engine's events
+
+    # THEN the saved cloud holds nothing of the app stack: no version, model, rule or permission
+    report = json.loads(localcloud(state, "status", "--json").stdout)
+    assert [s["name"] for s in report["stacks"]] == [TOOLKIT]
+    assert report["cloud"]["model_versions"] == []
+    assert not report["problems"]
+    leftovers = [
+        item
+        for kind in ("event_rules", "lambda_functions", "lambda_permissions")
+        for item in report["cloud"].get(kind, [])
+    ]
+    assert leftovers == []
+
+
+def _deploy_update_replace_fail_destroy(serve: Serve, tmp_path: Path) -> None:
+    rekognition = serve.client("rekognition")
+
+    # WHEN the example app is deployed THEN the model is trained and the CLI streamed our events
+    created = cdk(serve, tmp_path, "deploy", "--require-approval", "never")
+    assert created.returncode == 0, created.stdout + created.stderr
+    printed = created.stdout + created.stderr  # the CLI's progress display is on standard error
+    assert re.search(r"CREATE_COMPLETE\s*\|\s*AWS::CloudFormation::WaitCondition", printed)
+    assert stack(serve)["StackStatus"] == "CREATE_COMPLETE"
+    arn = outputs(serve)["ProjectVersionArn"]
+    assert f"{STACK}.ProjectVersionArn = {arn}" in printed
+    assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"]["team"] == "vision"
+
+    # WHEN a tag changes THEN `cdk diff` shows it and the deploy updates the same version in place
+    diff = cdk(serve, tmp_path, "diff", team="robots")
+    assert diff.returncode == 0, diff.stdout + diff.stderr
+    assert re.search(r"\[~\] Custom::RekognitionProjectVersion", diff.stdout + diff.stderr)
+    assert "robots" in diff.stdout + diff.stderr
+    tagged = cdk(serve, tmp_path, "deploy", "--require-approval", "never", team="robots")
+    assert tagged.returncode == 0, tagged.stdout + tagged.stderr
+    assert outputs(serve)["ProjectVersionArn"] == arn
+    assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"]["team"] == "robots"
+    assert stack(serve)["StackStatus"] == "UPDATE_COMPLETE"
+
+    # WHEN the training data changes THEN a new version replaces the old one, which is deleted
+    replaced = cdk(serve, tmp_path, "deploy", "--require-approval", "never", team="robots", **V2_DATA)
+    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    new_arn = outputs(serve)["ProjectVersionArn"]
+    assert new_arn != arn
+    name = arn.split(":project/")[1].split("/")[0]
+    project = rekognition.describe_projects(ProjectNames=[name])["ProjectDescriptions"][0]["ProjectArn"]
+    described = rekognition.describe_project_versions(ProjectArn=project)["ProjectVersionDescriptions"]
+    assert [v["ProjectVersionArn"] for v in described if v["Status"] != "DELETING"] == [new_arn]
+
+    # WHEN a deploy fails (its manifest is missing) THEN the CLI fails and the stack rolls back
+    failed = cdk(
+        serve, tmp_path, "deploy", "--require-approval", "never", team="robots", training_manifest="nope"
+    )
+    assert failed.returncode != 0
+    assert "failed to deploy" in failed.stderr and "UPDATE_ROLLBACK_IN_PROG" in failed.stderr
+    assert stack(serve)["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    assert outputs(serve)["ProjectVersionArn"] == new_arn
+    events = serve.client("cloudformation").describe_stack_events(StackName=STACK)["StackEvents"]
+    assert any(e["ResourceStatus"].endswith("_FAILED") and e.get("ResourceStatusReason") for e in events)
+
+    # WHEN destroyed THEN the stack is gone by name, DELETE_COMPLETE by its id
+    stack_id = stack(serve)["StackId"]
+    destroyed = cdk(serve, tmp_path, "destroy", "--force")
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    assert stack(serve, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+    with pytest.raises(serve.client("cloudformation").exceptions.ClientError, match="does not exist"):
+        stack(serve)
