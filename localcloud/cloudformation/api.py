@@ -11,18 +11,25 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..assembly import StackArtifact
-from ..deploy.builtins import BUILTINS
-from ..deploy.engine import CUSTOM, WAIT_CONDITION, DeployFailed, Deployment, Engine
+from ..deploy.engine import DeployFailed, Deployment, Engine
 from ..deploy.events import StackEvent
-from ..deploy.intrinsics import Pseudo, Resolver, TemplateError
-from ..deploy.provisioners import provisioner_for
+from ..deploy.intrinsics import Pseudo
 from ..workspace import Workspace
 from . import records
 from .changes import compute_changes
+from .checks import check_capabilities, check_rules, check_types
+from .descriptions import (
+    STACK_TYPE,
+    change_set_description,
+    change_set_summary,
+    stack_description,
+    stack_resources,
+    stack_summary,
+)
 from .errors import ApiError, no_change_set, no_stack, validation
 from .records import ChangeSet, Stack
 from .templates import parse_template, resolve_parameters, template_text
@@ -31,10 +38,8 @@ LOG = logging.getLogger(__name__)
 NO_CHANGES = (
     "The submitted information didn't contain changes. Submit different information to create a change set."
 )
-STACK_TYPE = "AWS::CloudFormation::Stack"
 _PAGE = 100
-_IAM_TYPES = ("AWS::IAM::",)
-_EXTRA_TYPES = frozenset({WAIT_CONDITION, "AWS::CloudFormation::WaitConditionHandle"})
+_NOT_UPDATABLE = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"})  # delete them first
 
 Operation = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -99,6 +104,9 @@ class CloudFormationApi:
             if stack is not None:
                 stack.deployment = deployment
 
+    def in_flight(self) -> int:
+        return len(self._operations)
+
     def wait_idle(self) -> None:
         for thread in list(self._operations):
             thread.join()
@@ -141,15 +149,7 @@ class CloudFormationApi:
             raise ApiError("AlreadyExistsException", f"Stack [{name}] already exists")
         if kind == "UPDATE" and (existing is None or existing.status == "REVIEW_IN_PROGRESS"):
             raise validation(f"Stack [{name}] does not exist")
-        if existing is not None and _in_progress(existing.status):
-            raise validation(
-                f"Stack:{existing.stack_id} is in {existing.status} state and can not be updated."
-            )
-        if existing is not None and existing.status in (
-            "ROLLBACK_COMPLETE",
-            "ROLLBACK_FAILED",
-            "DELETE_FAILED",
-        ):
+        if existing is not None and (_in_progress(existing.status) or existing.status in _NOT_UPDATABLE):
             raise validation(
                 f"Stack:{existing.stack_id} is in {existing.status} state and can not be updated."
             )
@@ -159,8 +159,8 @@ class CloudFormationApi:
         previous_body = existing.template_text if existing is not None and deployed is not None else None
         body = template_text(params, self.engine.cloud.client("s3", region=self.region), previous_body)
         template = parse_template(body)
-        self._check_types(template)
-        self._check_capabilities(template, params.get("Capabilities") or [])
+        check_types(template)
+        check_capabilities(template, params.get("Capabilities") or [])
         previous = {p["ParameterKey"]: p["ParameterValue"] for p in (existing.parameters if existing else [])}
         parameters = resolve_parameters(
             template,
@@ -173,7 +173,10 @@ class CloudFormationApi:
             stack = Stack(name=name, stack_id=self._arn("stack", name), status="REVIEW_IN_PROGRESS")
             stack.add_event(name, STACK_TYPE, "REVIEW_IN_PROGRESS", "User Initiated")
             self._stacks[name] = stack
-        self._check_rules(template, parameters.resolved, stack)
+        pseudo = Pseudo(
+            account=self.account, region=self.region, stack_name=stack.name, stack_id=stack.stack_id
+        )
+        check_rules(template, parameters.resolved, pseudo)
         tags = [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in params.get("Tags") or []]
         change_set = ChangeSet(
             name=change_set_name,
@@ -213,98 +216,14 @@ class CloudFormationApi:
         records.save(self.workspace, stack)
         return {"Id": change_set.id, "StackId": stack.stack_id}
 
-    def _check_types(self, template: Mapping[str, Any]) -> None:
-        unknown = sorted(
-            {
-                str(resource.get("Type"))
-                for resource in template["Resources"].values()
-                if not isinstance(resource, Mapping) or not self._supported(str(resource.get("Type", "")))
-            }
-        )
-        if unknown:
-            raise validation(
-                f"Template format error: Unrecognized resource types: [{','.join(unknown)}] "
-                "(the local cloud does not provision them)"
-            )
-
-    @staticmethod
-    def _supported(resource_type: str) -> bool:
-        return (
-            resource_type.startswith("Custom::")
-            or resource_type in (CUSTOM, *_EXTRA_TYPES)
-            or resource_type in BUILTINS
-            or provisioner_for(resource_type) is not None
-        )
-
-    @staticmethod
-    def _check_capabilities(template: Mapping[str, Any], capabilities: list[Any]) -> None:
-        resources = [r for r in template["Resources"].values() if isinstance(r, Mapping)]
-        iam = [r for r in resources if str(r.get("Type", "")).startswith(_IAM_TYPES)]
-        named = any(
-            any(
-                key in (r.get("Properties") or {})
-                for key in ("RoleName", "ManagedPolicyName", "UserName", "GroupName")
-            )
-            for r in iam
-        )
-        needed = "CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM" if iam else None
-        if needed and needed not in capabilities and "CAPABILITY_NAMED_IAM" not in capabilities:
-            raise ApiError("InsufficientCapabilitiesException", f"Requires capabilities : [{needed}]")
-
-    def _check_rules(self, template: Mapping[str, Any], parameters: Mapping[str, str], stack: Stack) -> None:
-        pseudo = Pseudo(
-            account=self.account, region=self.region, stack_name=stack.name, stack_id=stack.stack_id
-        )
-        try:
-            failed = Resolver(template, pseudo=pseudo, parameters=parameters).check_rules()
-        except TemplateError as error:
-            raise validation(f"Template error: {error}") from error
-        if failed:
-            raise validation("; ".join(failed))
-
     def describe_change_set(self, params: dict[str, Any]) -> dict[str, Any]:
         stack, change_set = self._change_set(params)
         changes, token = _page(change_set.changes, params.get("NextToken"))
-        answer: dict[str, Any] = {
-            "ChangeSetName": change_set.name,
-            "ChangeSetId": change_set.id,
-            "StackId": stack.stack_id,
-            "StackName": stack.name,
-            "Parameters": change_set.parameters,
-            "CreationTime": change_set.created,
-            "ExecutionStatus": change_set.execution_status,
-            "Status": change_set.status,
-            "NotificationARNs": [],
-            "Capabilities": change_set.capabilities,
-            "Tags": change_set.tags,
-            "Changes": changes,
-            "IncludeNestedStacks": False,
-        }
-        for key, value in (
-            ("Description", change_set.description),
-            ("StatusReason", change_set.status_reason),
-            ("NextToken", token),
-        ):
-            if value is not None:
-                answer[key] = value
-        return answer
+        return {**change_set_description(stack, change_set), "Changes": changes, "NextToken": token}
 
     def list_change_sets(self, params: dict[str, Any]) -> dict[str, Any]:
         stack = self._stack(str(params["StackName"]))
-        summaries = [
-            {
-                "StackId": stack.stack_id,
-                "StackName": stack.name,
-                "ChangeSetId": c.id,
-                "ChangeSetName": c.name,
-                "ExecutionStatus": c.execution_status,
-                "Status": c.status,
-                "CreationTime": c.created,
-                **({"StatusReason": c.status_reason} if c.status_reason else {}),
-                **({"Description": c.description} if c.description else {}),
-            }
-            for c in stack.change_sets.values()
-        ]
+        summaries = [change_set_summary(stack, c) for c in stack.change_sets.values()]
         page, token = _page(summaries, params.get("NextToken"))
         return {"Summaries": page, **({"NextToken": token} if token else {})}
 
@@ -404,70 +323,13 @@ class CloudFormationApi:
     def describe_stacks(self, params: dict[str, Any]) -> dict[str, Any]:
         name = params.get("StackName")
         stacks = [self._stack(str(name), deleted=True)] if name else list(self._stacks.values())
-        page, token = _page([self._description(s) for s in stacks], params.get("NextToken"))
+        page, token = _page([stack_description(s) for s in stacks], params.get("NextToken"))
         return {"Stacks": page, **({"NextToken": token} if token else {})}
-
-    def _description(self, stack: Stack) -> dict[str, Any]:
-        described: dict[str, Any] = {
-            "StackId": stack.stack_id,
-            "StackName": stack.name,
-            "Parameters": stack.parameters,
-            "CreationTime": stack.created,
-            "StackStatus": stack.status,
-            "DisableRollback": False,
-            "NotificationARNs": [],
-            "Capabilities": stack.capabilities,
-            "Tags": stack.tags,
-            "EnableTerminationProtection": stack.termination_protection,
-            "DriftInformation": {"StackDriftStatus": "NOT_CHECKED"},
-        }
-        outputs = stack.deployment.outputs if stack.deployment else {}
-        declared = (stack.deployment.template.get("Outputs") or {}) if stack.deployment else {}
-        if outputs:
-            described["Outputs"] = [
-                {
-                    "OutputKey": key,
-                    "OutputValue": value
-                    if isinstance(value, str)
-                    else ",".join(map(str, value))
-                    if isinstance(value, list)
-                    else str(value),
-                    **(
-                        {"Description": str(declared[key]["Description"])}
-                        if "Description" in declared.get(key, {})
-                        else {}
-                    ),
-                }
-                for key, value in outputs.items()
-            ]
-        for key, value in (
-            ("ChangeSetId", stack.change_set_id),
-            ("Description", stack.description),
-            ("StackStatusReason", stack.status_reason),
-            ("LastUpdatedTime", stack.last_updated),
-            ("DeletionTime", stack.deleted),
-            ("RoleARN", stack.role_arn),
-        ):
-            if value is not None:
-                described[key] = value
-        return described
 
     def list_stacks(self, params: dict[str, Any]) -> dict[str, Any]:
         wanted = set(params.get("StackStatusFilter") or [])
         stacks = [*self._stacks.values(), *self._deleted.values()]
-        summaries = [
-            {
-                "StackId": s.stack_id,
-                "StackName": s.name,
-                "CreationTime": s.created,
-                "StackStatus": s.status,
-                **({"LastUpdatedTime": s.last_updated} if s.last_updated else {}),
-                **({"DeletionTime": s.deleted} if s.deleted else {}),
-                **({"StackStatusReason": s.status_reason} if s.status_reason else {}),
-            }
-            for s in stacks
-            if not wanted or s.status in wanted
-        ]
+        summaries = [stack_summary(s) for s in stacks if not wanted or s.status in wanted]
         page, token = _page(summaries, params.get("NextToken"))
         return {"StackSummaries": page, **({"NextToken": token} if token else {})}
 
@@ -484,27 +346,11 @@ class CloudFormationApi:
         page, token = _page(list(reversed(stack.events)), params.get("NextToken"))
         return {"StackEvents": page, **({"NextToken": token} if token else {})}
 
-    def _resources(self, stack: Stack) -> Iterator[dict[str, Any]]:
-        latest: dict[str, dict[str, Any]] = {}
-        for event in stack.events:
-            if event["ResourceType"] != STACK_TYPE or event["LogicalResourceId"] != stack.name:
-                latest[event["LogicalResourceId"]] = event
-        for logical_id, resource in (stack.deployment.resources if stack.deployment else {}).items():
-            event = latest.get(logical_id, {})
-            yield {
-                "LogicalResourceId": logical_id,
-                "PhysicalResourceId": resource.physical_id,
-                "ResourceType": resource.type,
-                "Timestamp": event.get("Timestamp", stack.created),
-                "ResourceStatus": event.get("ResourceStatus", "CREATE_COMPLETE"),
-                "DriftInformation": {"StackResourceDriftStatus": "NOT_CHECKED"},
-            }
-
     def list_stack_resources(self, params: dict[str, Any]) -> dict[str, Any]:
         stack = self._stack(str(params["StackName"]))
         summaries = [
             {**{k: v for k, v in r.items() if k != "Timestamp"}, "LastUpdatedTimestamp": r["Timestamp"]}
-            for r in self._resources(stack)
+            for r in stack_resources(stack)
         ]
         page, token = _page(summaries, params.get("NextToken"))
         return {"StackResourceSummaries": page, **({"NextToken": token} if token else {})}
@@ -517,7 +363,7 @@ class CloudFormationApi:
         return {
             "StackResources": [
                 {**r, "StackName": stack.name, "StackId": stack.stack_id}
-                for r in self._resources(stack)
+                for r in stack_resources(stack)
                 if not wanted or r["LogicalResourceId"] == wanted
             ]
         }

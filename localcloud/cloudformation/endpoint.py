@@ -70,5 +70,7 @@ def serving_cloudformation(engine: Engine, workspace: Workspace) -> Iterator[Clo
     try:
         yield api
     finally:
+        if api.in_flight():
+            print(f"Waiting for {api.in_flight()} stack operation(s) in progress to end...", flush=True)
         api.wait_idle()
         engine.cloud.serve_cloudformation(None)

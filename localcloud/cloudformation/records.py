@@ -13,10 +13,13 @@ import os
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ..deploy.engine import Deployment
 from ..workspace import Workspace
+from .errors import ApiError
+from .templates import parse_template
 
 RECORD_FILE = "cloudformation.json"
 
@@ -130,10 +133,33 @@ def load_all(workspace: Workspace) -> list[Stack]:
     for directory in sorted(folder.iterdir()) if folder.is_dir() else []:
         deployment = workspace.load(directory.name)
         record = directory / RECORD_FILE
-        if record.is_file():
-            data = json.loads(record.read_text())
-            change_sets = {k: ChangeSet(**v) for k, v in data.pop("change_sets").items()}
-            stacks.append(Stack(**data, change_sets=change_sets, deployment=deployment))
-        elif deployment is not None:
-            stacks.append(Stack.from_deployment(deployment))
+        stack = _read(record, deployment) if record.is_file() else None
+        if stack is None and deployment is not None:
+            stack = Stack.from_deployment(deployment)
+        if stack is not None:
+            stacks.append(stack)
     return stacks
+
+
+def _read(record: Path, deployment: Deployment | None) -> Stack | None:
+    """The record, unless the in-process deploy has since deployed the stack anew (another stack id:
+    the record is stale) or updated it (its template, status and parameters are the deployment's)."""
+    data = json.loads(record.read_text())
+    change_sets = {k: ChangeSet(**v) for k, v in data.pop("change_sets").items()}
+    stack = Stack(**data, change_sets=change_sets, deployment=deployment)
+    if deployment is None:
+        return stack
+    if deployment.stack_id != stack.stack_id:
+        return None
+    stack.status = deployment.status
+    if _template(stack.template_body) != deployment.template:
+        fresh = Stack.from_deployment(deployment)
+        stack.template_body, stack.parameters = None, fresh.parameters
+    return stack
+
+
+def _template(body: str | None) -> Any:
+    try:
+        return parse_template(body) if body is not None else None
+    except ApiError:
+        return None

@@ -21,6 +21,7 @@ import boto3
 import pytest
 
 from localcloud.cdk_cli import cdk_executable
+from localcloud.inventory import leftovers
 
 from .cli_helpers import ROOT, STACK, V2_DATA, localcloud
 
@@ -128,14 +129,8 @@ def test_bootstrap_deploy_update_replace_fail_and_destroy_with_the_real_cdk_cli(
     # THEN the saved cloud holds nothing of the app stack: no version, model, rule or permission
     report = json.loads(localcloud(state, "status", "--json").stdout)
     assert [s["name"] for s in report["stacks"]] == [TOOLKIT]
-    assert report["cloud"]["model_versions"] == []
     assert not report["problems"]
-    leftovers = [
-        item
-        for kind in ("event_rules", "lambda_functions", "lambda_permissions")
-        for item in report["cloud"].get(kind, [])
-    ]
-    assert leftovers == []
+    assert not any(leftovers(report["cloud"]).values()), leftovers(report["cloud"])
 
 
 def _deploy_update_replace_fail_destroy(serve: Serve, tmp_path: Path) -> None:

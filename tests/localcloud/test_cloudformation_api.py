@@ -22,6 +22,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.handlers import json_decode_template_body
 
+from localcloud.assembly import StackArtifact
 from localcloud.cfn_response import CertificatePair, ResponseServer, make_test_certificate
 from localcloud.cloudformation.api import CloudFormationApi
 from localcloud.cloudformation.endpoint import serving_cloudformation
@@ -1263,3 +1264,27 @@ def test_a_new_api_on_the_same_workspace_still_knows_the_stacks(local: Local) ->
         assert updated["StackStatus"] == "UPDATE_COMPLETE"
         outputs = {o["OutputKey"]: o["OutputValue"] for o in updated["Outputs"]}
         assert outputs["Copied"] == "bye, world"
+
+
+def test_the_in_process_deploy_and_the_api_describe_the_same_stacks(local: Local) -> None:
+    first = {"Param": parameter("one")}
+    # GIVEN a stack made through the API
+    with serving_cloudformation(local.engine, local.workspace):
+        cfn = checked_client(local.cloud, local.checked)
+        made = create_stack(cfn, "shared", body_of(first))
+    # WHEN the in-process deploy (python -m localcloud deploy) updates it to another template
+    second = json.loads(body_of({"Param": parameter("two")}))
+    previous = local.workspace.load("shared")
+    assert previous is not None
+    updated = local.engine.deploy(StackArtifact("shared", "shared", second, None), previous)
+    local.workspace.save(updated)
+    # THEN the API describes the stack as deployed now: same id, its status and template
+    with serving_cloudformation(local.engine, local.workspace):
+        cfn = checked_client(local.cloud, local.checked)
+        described = settle(cfn, "shared")
+        assert (described["StackId"], described["StackStatus"]) == (made["StackId"], "UPDATE_COMPLETE")
+        assert json.loads(cfn.get_template(StackName="shared")["TemplateBody"]) == second
+        # AND it deletes it
+        cfn.delete_stack(StackName="shared")
+        assert settle(cfn, made["StackId"])["StackStatus"] == "DELETE_COMPLETE"
+    assert local.workspace.load("shared") is None

@@ -1,0 +1,60 @@
+"""What CreateChangeSet refuses before anything runs, in CloudFormation's words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..deploy.builtins import BUILTINS
+from ..deploy.engine import CUSTOM, WAIT_CONDITION
+from ..deploy.intrinsics import Pseudo, Resolver, TemplateError
+from ..deploy.provisioners import provisioner_for
+from .errors import ApiError, validation
+
+_EXTRA_TYPES = frozenset({CUSTOM, WAIT_CONDITION, "AWS::CloudFormation::WaitConditionHandle"})
+_NAMING_PROPERTIES = ("RoleName", "ManagedPolicyName", "UserName", "GroupName")
+
+
+def _supported(resource_type: str) -> bool:
+    return (
+        resource_type.startswith("Custom::")
+        or resource_type in _EXTRA_TYPES
+        or resource_type in BUILTINS
+        or provisioner_for(resource_type) is not None
+    )
+
+
+def check_types(template: Mapping[str, Any]) -> None:
+    """A type the engine cannot provision is refused now, by name, rather than failing mid-deploy."""
+    unknown = sorted(
+        {
+            str(resource.get("Type")) if isinstance(resource, Mapping) else repr(resource)
+            for resource in template["Resources"].values()
+            if not isinstance(resource, Mapping) or not _supported(str(resource.get("Type", "")))
+        }
+    )
+    if unknown:
+        raise validation(
+            f"Template format error: Unrecognized resource types: [{','.join(unknown)}] "
+            "(the local cloud does not provision them)"
+        )
+
+
+def check_capabilities(template: Mapping[str, Any], capabilities: list[Any]) -> None:
+    """IAM resources need CAPABILITY_IAM; IAM resources with custom names CAPABILITY_NAMED_IAM."""
+    resources = [r for r in template["Resources"].values() if isinstance(r, Mapping)]
+    iam = [r for r in resources if str(r.get("Type", "")).startswith("AWS::IAM::")]
+    named = any(any(key in (r.get("Properties") or {}) for key in _NAMING_PROPERTIES) for r in iam)
+    needed = "CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM" if iam else None
+    if needed and needed not in capabilities and "CAPABILITY_NAMED_IAM" not in capabilities:
+        raise ApiError("InsufficientCapabilitiesException", f"Requires capabilities : [{needed}]")
+
+
+def check_rules(template: Mapping[str, Any], parameters: Mapping[str, str], pseudo: Pseudo) -> None:
+    """The template's Rules (the CDK's bootstrap-version check) against the parameters given."""
+    try:
+        failed = Resolver(template, pseudo=pseudo, parameters=parameters).check_rules()
+    except TemplateError as error:
+        raise validation(f"Template error: {error}") from error
+    if failed:
+        raise validation("; ".join(failed))
