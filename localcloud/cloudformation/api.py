@@ -79,6 +79,8 @@ class CloudFormationApi:
             "DescribeStackResources": self.describe_stack_resources,
             "DeleteStack": self.delete_stack,
             "UpdateTerminationProtection": self.update_termination_protection,
+            "CreateStack": self.create_stack,
+            "UpdateStack": self.update_stack,
         }
 
     def handle(self, action: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -139,7 +141,32 @@ class CloudFormationApi:
 
     # -- change sets --------------------------------------------------------------------------------
 
+    def create_stack(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A change set made and executed at once, without the REVIEW_IN_PROGRESS step."""
+        made = self._create_change_set(
+            {**params, "ChangeSetName": f"create-stack-{uuid.uuid4()}", "ChangeSetType": "CREATE"},
+            review=False,
+        )
+        stack = self._stack(made["StackId"])
+        stack.termination_protection = bool(params.get("EnableTerminationProtection"))
+        self.execute_change_set({"ChangeSetName": made["Id"]})
+        return {"StackId": made["StackId"]}
+
+    def update_stack(self, params: dict[str, Any]) -> dict[str, Any]:
+        made = self._create_change_set(
+            {**params, "ChangeSetName": f"update-stack-{uuid.uuid4()}", "ChangeSetType": "UPDATE"}
+        )
+        stack, change_set = self._change_set({"ChangeSetName": made["Id"]})
+        if change_set.status == "FAILED":
+            del stack.change_sets[change_set.id]
+            raise validation("No updates are to be performed.")
+        self.execute_change_set({"ChangeSetName": made["Id"]})
+        return {"StackId": made["StackId"]}
+
     def create_change_set(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._create_change_set(params)
+
+    def _create_change_set(self, params: dict[str, Any], *, review: bool = True) -> dict[str, Any]:
         name, kind = str(params["StackName"]), str(params.get("ChangeSetType") or "UPDATE")
         change_set_name = str(params["ChangeSetName"])
         existing = self._stacks.get(name)
@@ -168,15 +195,15 @@ class CloudFormationApi:
             previous,
             self.engine.cloud.client("ssm", region=self.region),
         )
-        stack = existing
-        if stack is None:
-            stack = Stack(name=name, stack_id=self._arn("stack", name), status="REVIEW_IN_PROGRESS")
-            stack.add_event(name, STACK_TYPE, "REVIEW_IN_PROGRESS", "User Initiated")
-            self._stacks[name] = stack
-        pseudo = Pseudo(
-            account=self.account, region=self.region, stack_name=stack.name, stack_id=stack.stack_id
-        )
+        stack_id = existing.stack_id if existing is not None else self._arn("stack", name)
+        pseudo = Pseudo(account=self.account, region=self.region, stack_name=name, stack_id=stack_id)
         check_rules(template, parameters.resolved, pseudo)
+        stack = existing
+        if stack is None:  # only a change set that is made makes its stack
+            stack = Stack(name=name, stack_id=stack_id, status="REVIEW_IN_PROGRESS")
+            if review:
+                stack.add_event(name, STACK_TYPE, "REVIEW_IN_PROGRESS", "User Initiated")
+            self._stacks[name] = stack
         tags = [{"Key": str(t["Key"]), "Value": str(t["Value"])} for t in params.get("Tags") or []]
         change_set = ChangeSet(
             name=change_set_name,

@@ -1288,3 +1288,50 @@ def test_the_in_process_deploy_and_the_api_describe_the_same_stacks(local: Local
         cfn.delete_stack(StackName="shared")
         assert settle(cfn, made["StackId"])["StackStatus"] == "DELETE_COMPLETE"
     assert local.workspace.load("shared") is None
+
+
+def test_a_failing_rule_refuses_the_change_set_and_makes_no_stack(cfn: Any) -> None:
+    # GIVEN the CDK's bootstrap-version rule, and a version parameter it refuses
+    rules = {
+        "CheckBootstrapVersion": {
+            "Assertions": [
+                {
+                    "Assert": {"Fn::Not": [{"Fn::Contains": [["1", "2"], {"Ref": "BootstrapVersion"}]}]},
+                    "AssertDescription": "This CDK deployment requires bootstrap stack version '6'.",
+                }
+            ]
+        }
+    }
+    sections = {"Parameters": {"BootstrapVersion": {"Type": "String", "Default": "2"}}, "Rules": rules}
+    # WHEN a change set is made THEN it is refused with the rule's description, and no stack is left
+    with pytest.raises(ClientError) as raised:
+        cfn.create_change_set(
+            StackName="old",
+            ChangeSetName="c",
+            ChangeSetType="CREATE",
+            TemplateBody=body_of({"P": parameter("v")}, **sections),
+        )
+    assert error_of(raised)[:2] == (
+        "ValidationError",
+        "This CDK deployment requires bootstrap stack version '6'.",
+    )
+    assert cfn.list_stacks()["StackSummaries"] == []
+
+
+def test_create_stack_and_update_stack_run_without_a_change_set_to_review(local: Local, cfn: Any) -> None:
+    # WHEN a stack is made with CreateStack THEN it is created, without a REVIEW_IN_PROGRESS step
+    made = cfn.create_stack(StackName="direct", TemplateBody=body_of({"P": parameter("one", "/direct")}))
+    described = settle(cfn, "direct")
+    assert (described["StackId"], described["StackStatus"]) == (made["StackId"], "CREATE_COMPLETE")
+    statuses = [e["ResourceStatus"] for e in all_events(cfn, "direct")]
+    assert "REVIEW_IN_PROGRESS" not in statuses and statuses[-1] == "CREATE_IN_PROGRESS"
+    assert cfn.list_change_sets(StackName="direct")["Summaries"] == []
+    # WHEN UpdateStack changes a value THEN it is updated in place
+    cfn.update_stack(StackName="direct", TemplateBody=body_of({"P": parameter("two", "/direct")}))
+    assert settle(cfn, "direct")["StackStatus"] == "UPDATE_COMPLETE"
+    assert ssm_value(local, "/direct") == "two"
+    # WHEN UpdateStack changes nothing THEN it is CloudFormation's "No updates are to be performed."
+    with pytest.raises(ClientError) as raised:
+        cfn.update_stack(StackName="direct", UsePreviousTemplate=True)
+    assert error_of(raised)[:2] == ("ValidationError", "No updates are to be performed.")
+    assert cfn.list_change_sets(StackName="direct")["Summaries"] == []
