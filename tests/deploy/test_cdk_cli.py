@@ -156,6 +156,10 @@ def _deploy_update_replace_fail_destroy(serve: Serve, tmp_path: Path) -> None:
     assert outputs(serve)["ProjectVersionArn"] == arn
     assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"]["team"] == "robots"
     assert stack(serve)["StackStatus"] == "UPDATE_COMPLETE"
+    # AND deploying it again changes nothing: the CLI finds the template it sent and skips the deploy
+    again = cdk(serve, tmp_path, "deploy", "--require-approval", "never", team="robots")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "(no changes)" in again.stderr, again.stderr
 
     # WHEN the training data changes THEN a new version replaces the old one, which is deleted
     replaced = cdk(serve, tmp_path, "deploy", "--require-approval", "never", team="robots", **V2_DATA)
