@@ -45,8 +45,8 @@ from .lambda_runtime import Invocation
 from .lambda_runtime import invoke as run_function
 from .rekognition.clock import ScaledClock
 from .rekognition.service import Durations
-from .server import REGION, LocalCloud, client_environment
-from .workspace import Workspace
+from .server import REGION, LocalCloud, ServedCloud, client_environment
+from .workspace import Workspace, WorkspaceBusy
 
 # In local seconds (the local cloud's clock runs ``time_scale`` times faster than real time): a realistic
 # 30-minute training, short transitions. At the default scale the training takes 15 real seconds.
@@ -280,9 +280,17 @@ def status(options: Options, *, as_json: bool = False) -> int:
 
 
 def sample_data(options: Options, bucket: str = EXAMPLE_BUCKET) -> int:
-    """Upload the example's dataset into the saved local cloud, where app.py's defaults look for it."""
-    with opened(options) as cloud:
-        count = upload_example_dataset(cloud, bucket)
+    """Upload the example's dataset into the saved local cloud, where app.py's defaults look for it; while
+    ``serve`` holds the state, into the cloud it serves (so the README's loop may start with ``serve``)."""
+    try:
+        with opened(options) as cloud:
+            count = upload_example_dataset(cloud, bucket)
+    except WorkspaceBusy:
+        endpoint = options.workspace.served_endpoint()
+        if endpoint is None:
+            raise
+        count = upload_example_dataset(ServedCloud(endpoint), bucket)
+        print(f"(through the local cloud served at {endpoint})")
     print(f"Uploaded {count} objects (PNG images and Ground Truth manifests) to s3://{bucket}")
     return 0
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from .sample_data import shapes_dataset
-from .server import LocalCloud
+
+
+class Clients(Protocol):
+    """A local cloud in this process (``LocalCloud``) or one ``serve`` runs (``ServedCloud``)."""
+
+    def client(self, service_name: str) -> Any: ...
+
 
 EXAMPLE_BUCKET = "rekcl-example-dataset"
 
 
 def upload_example_dataset(
-    cloud: LocalCloud, bucket: str = EXAMPLE_BUCKET, *, images_per_label: int = 10
+    cloud: Clients, bucket: str = EXAMPLE_BUCKET, *, images_per_label: int = 10
 ) -> int:
     """Two releases of a small shapes dataset: ``manifests/`` and a larger, redrawn ``v2/manifests/``.
 

@@ -34,6 +34,18 @@ def client_environment(endpoint_url: str) -> str:
     return "export " + " ".join(f"{name}={value}" for name, value in settings.items())
 
 
+class ServedCloud:
+    """The local cloud another process serves (``python -m localcloud serve``), reached at its endpoint."""
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.endpoint_url = endpoint_url
+
+    def client(self, service_name: str, region: str = REGION) -> Any:
+        return boto3.session.Session().client(
+            service_name, region_name=region, endpoint_url=self.endpoint_url, **CREDENTIALS
+        )
+
+
 def _backend_app(service: Any) -> Any:
     """moto's app for one service, letting its exceptions (NotImplementedError for a call moto lacks) reach
     LocalCloudApp, which answers them in the service's protocol instead of Flask's HTML 500."""

@@ -127,6 +127,11 @@ class Workspace:
         endpoint = self._holder().get("endpoint") if self._lock_file.is_file() else None
         return str(endpoint) if endpoint else None
 
+    def served_endpoint(self) -> str | None:
+        """Where ``serve``, holding the state until stopped, serves its local cloud."""
+        holder = self._holder() if self._lock_file.is_file() else {}
+        return str(holder["endpoint"]) if holder.get("endpoint") and holder.get("until_stopped") else None
+
     def _refusal(self) -> str:
         holder = self._holder()
         message = f"another local cloud command is using {self.root} ({_holder_description(holder)})"

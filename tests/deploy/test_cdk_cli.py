@@ -68,9 +68,7 @@ class Serve:
 
 @pytest.fixture
 def state(tmp_path: Path) -> Path:
-    folder = tmp_path / "state"
-    assert localcloud(folder, "sample-data").returncode == 0
-    return folder
+    return tmp_path / "state"
 
 
 @pytest.fixture
@@ -107,6 +105,10 @@ def outputs(serve: Serve) -> dict[str, str]:
 def test_bootstrap_deploy_update_replace_fail_and_destroy_with_the_real_cdk_cli(
     state: Path, serve: Serve, tmp_path: Path
 ) -> None:
+    # GIVEN the example's dataset, uploaded while serve holds the state: through the cloud it serves
+    uploaded = localcloud(state, "sample-data")
+    assert uploaded.returncode == 0, uploaded.stdout + uploaded.stderr
+    assert serve.environment["AWS_ENDPOINT_URL"] in uploaded.stdout
     # WHEN the account is bootstrapped THEN CDKToolkit is a stack of our engine with its SSM parameter
     bootstrapped = cdk(serve, tmp_path, "bootstrap", ENVIRONMENT)
     assert bootstrapped.returncode == 0, bootstrapped.stdout + bootstrapped.stderr
