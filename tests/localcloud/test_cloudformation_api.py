@@ -7,9 +7,12 @@ code, the exception botocore maps it to and the HTTP status AWS documents.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -1335,3 +1338,55 @@ def test_create_stack_and_update_stack_run_without_a_change_set_to_review(local:
         cfn.update_stack(StackName="direct", UsePreviousTemplate=True)
     assert error_of(raised)[:2] == ("ValidationError", "No updates are to be performed.")
     assert cfn.list_change_sets(StackName="direct")["Summaries"] == []
+
+
+def lambda_template(bucket: str, key: str) -> str:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": trust}}
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Runtime": "python3.12",
+            "Handler": "index.handler",
+            "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+            "Code": {"S3Bucket": bucket, "S3Key": key},
+        },
+    }
+    return body_of({"Role": role, "Function": function})
+
+
+def test_lambda_code_comes_from_the_s3_object_the_template_names(local: Local, cfn: Any) -> None:
+    # GIVEN a code zip in local S3, as the CDK CLI uploads an asset
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return 'from s3'\n")
+    s3 = local.client("s3")
+    s3.create_bucket(Bucket="assets")
+    s3.put_object(Bucket="assets", Key="code.zip", Body=package.getvalue())
+    # WHEN a stack creates a function from it THEN Lambda holds exactly that zip
+    create_stack(cfn, "coded", lambda_template("assets", "code.zip"), Capabilities=["CAPABILITY_IAM"])
+    (function,) = [
+        r
+        for r in cfn.list_stack_resources(StackName="coded")["StackResourceSummaries"]
+        if r["LogicalResourceId"] == "Function"
+    ]
+    configuration = local.client("lambda").get_function(FunctionName=function["PhysicalResourceId"])
+    digest = base64.b64encode(hashlib.sha256(package.getvalue()).digest()).decode()
+    assert configuration["Configuration"]["CodeSha256"] == digest
+    # WHEN the object a template names is missing THEN the function fails as Lambda words it, rolled back
+    create_change = {"ChangeSetType": "CREATE", "Capabilities": ["CAPABILITY_IAM"]}
+    cfn.create_change_set(
+        StackName="missing",
+        ChangeSetName="c",
+        TemplateBody=lambda_template("assets", "gone.zip"),
+        **create_change,
+    )
+    cfn.execute_change_set(StackName="missing", ChangeSetName="c")
+    assert settle(cfn, "missing")["StackStatus"] == "ROLLBACK_COMPLETE"
+    reasons = [e.get("ResourceStatusReason", "") for e in all_events(cfn, "missing")]
+    assert any("Error occurred while GetObject. S3 Error Code: NoSuchKey." in r for r in reasons), reasons
