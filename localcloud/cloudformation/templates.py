@@ -64,7 +64,8 @@ def s3_location(url: str) -> tuple[str, str]:
     path = urllib.parse.unquote(parsed.path).lstrip("/")
     if parsed.scheme not in ("http", "https") or not host:
         raise validation("TemplateURL must be a supported URL.")
-    virtual = host.split(".s3", 1)[0] if ".s3" in host and not host.startswith("s3") else ""
+    path_style = host.startswith(("s3.", "s3-")) or not any(m in host for m in (".s3.", ".s3-"))
+    virtual = "" if path_style else host.rsplit(".s3", 1)[0]  # a bucket name may hold ".s3" itself
     bucket, _, key = (virtual, "", path) if virtual else path.partition("/")
     if not bucket or not key:
         raise validation(f"TemplateURL must name an S3 object: {url}")

@@ -29,6 +29,7 @@ from localcloud.assembly import StackArtifact
 from localcloud.cfn_response import CertificatePair, ResponseServer, make_test_certificate
 from localcloud.cloudformation.api import CloudFormationApi
 from localcloud.cloudformation.endpoint import serving_cloudformation
+from localcloud.cloudformation.templates import s3_location
 from localcloud.deploy.engine import Engine
 from localcloud.deploy.events import Printer, StackEvent
 from localcloud.server import LocalCloud
@@ -1390,3 +1391,20 @@ def test_lambda_code_comes_from_the_s3_object_the_template_names(local: Local, c
     assert settle(cfn, "missing")["StackStatus"] == "ROLLBACK_COMPLETE"
     reasons = [e.get("ResourceStatusReason", "") for e in all_events(cfn, "missing")]
     assert any("Error occurred while GetObject. S3 Error Code: NoSuchKey." in r for r in reasons), reasons
+
+
+@pytest.mark.parametrize(
+    ("url", "location"),
+    [
+        ("http://127.0.0.1:4566/cdk-assets/abc.json", ("cdk-assets", "abc.json")),
+        ("https://s3.us-east-1.amazonaws.com/bucket/dir/t.json", ("bucket", "dir/t.json")),
+        ("https://s3.amazonaws.com/bucket/t.yaml", ("bucket", "t.yaml")),
+        ("https://bucket.s3.us-east-1.amazonaws.com/t.json", ("bucket", "t.json")),
+        ("https://my.s3bucket.s3.amazonaws.com/t.json", ("my.s3bucket", "t.json")),
+        ("https://s3things.s3-us-west-2.amazonaws.com/a/t.json", ("s3things", "a/t.json")),
+    ],
+)
+def test_a_template_url_names_its_bucket_and_key_path_style_or_virtual_hosted(
+    url: str, location: tuple[str, str]
+) -> None:
+    assert s3_location(url) == location
