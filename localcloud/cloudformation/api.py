@@ -23,7 +23,6 @@ from . import records
 from .changes import compute_changes
 from .checks import check_capabilities, check_rules, check_types
 from .descriptions import (
-    STACK_TYPE,
     change_set_description,
     change_set_summary,
     stack_description,
@@ -31,7 +30,7 @@ from .descriptions import (
     stack_summary,
 )
 from .errors import ApiError, no_change_set, no_stack, validation
-from .records import ChangeSet, Stack
+from .records import STACK_TYPE, ChangeSet, Stack
 from .templates import parse_template, resolve_parameters, template_text
 
 LOG = logging.getLogger(__name__)
@@ -369,7 +368,11 @@ class CloudFormationApi:
         return {"TemplateBody": body, "StagesAvailable": ["Original", "Processed"]}
 
     def describe_stack_events(self, params: dict[str, Any]) -> dict[str, Any]:
-        stack = self._stack(str(params.get("StackName", "")), deleted=True)
+        name = str(params.get("StackName", ""))
+        try:
+            stack = self._stack(name, deleted=True)
+        except ApiError as error:  # this operation words it so (the CDK CLI tolerates it after a destroy)
+            raise validation(f"Stack [{name}] does not exist") from error
         page, token = _page(list(reversed(stack.events)), params.get("NextToken"))
         return {"StackEvents": page, **({"NextToken": token} if token else {})}
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .records import ChangeSet, Stack
-
-STACK_TYPE = "AWS::CloudFormation::Stack"
+from .records import STACK_TYPE, ChangeSet, Stack
 
 
 def change_set_description(stack: Stack, change_set: ChangeSet) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from .errors import ApiError
 from .templates import parse_template
 
 RECORD_FILE = "cloudformation.json"
+STACK_TYPE = "AWS::CloudFormation::Stack"
 
 
 @dataclass
@@ -96,7 +97,7 @@ class Stack:
         physical_id: str = "",
     ) -> None:
         """An event of this stack; a stack-level one is also the stack's status."""
-        is_stack = resource_type == "AWS::CloudFormation::Stack" and logical_id == self.name
+        is_stack = resource_type == STACK_TYPE and logical_id == self.name
         event: dict[str, Any] = {
             "StackId": self.stack_id,
             "EventId": str(uuid.uuid4()),
@@ -143,19 +144,34 @@ def load_all(workspace: Workspace) -> list[Stack]:
 
 def _read(record: Path, deployment: Deployment | None) -> Stack | None:
     """The record, unless the in-process deploy has since deployed the stack anew (another stack id:
-    the record is stale) or updated it (its template, status and parameters are the deployment's)."""
+    the record is stale) or updated it (its template, status and parameters are the deployment's); a
+    stack recorded in progress was interrupted."""
     data = json.loads(record.read_text())
     change_sets = {k: ChangeSet(**v) for k, v in data.pop("change_sets").items()}
     stack = Stack(**data, change_sets=change_sets, deployment=deployment)
-    if deployment is None:
-        return stack
-    if deployment.stack_id != stack.stack_id:
+    if deployment is not None and deployment.stack_id != stack.stack_id:
         return None
-    stack.status = deployment.status
-    if _template(stack.template_body) != deployment.template:
-        fresh = Stack.from_deployment(deployment)
-        stack.template_body, stack.parameters = None, fresh.parameters
+    if stack.status.endswith("_IN_PROGRESS") and stack.status != "REVIEW_IN_PROGRESS":
+        _end_interrupted(stack)
+    elif deployment is not None:
+        stack.status = deployment.status
+        if _template(stack.template_body) != deployment.template:
+            fresh = Stack.from_deployment(deployment)
+            stack.template_body, stack.parameters = None, fresh.parameters
     return stack
+
+
+def _end_interrupted(stack: Stack) -> None:
+    """An operation the local cloud stopped in (killed, not stopped: a stop waits for it) never ends by
+    itself: its stack is failed, so that it can be deleted, never left in progress."""
+    failed = "DELETE_FAILED" if stack.status.startswith("DELETE") else "UPDATE_ROLLBACK_FAILED"
+    if stack.status.startswith(("CREATE", "ROLLBACK")):
+        failed = "ROLLBACK_FAILED"
+    for change_set in stack.change_sets.values():
+        if change_set.execution_status == "EXECUTE_IN_PROGRESS":
+            change_set.execution_status = "EXECUTE_FAILED"
+    reason = f"The local cloud stopped while the stack was in {stack.status}; what it did is unknown."
+    stack.add_event(stack.name, STACK_TYPE, failed, reason)
 
 
 def _template(body: str | None) -> Any:

@@ -29,6 +29,7 @@ from localcloud.assembly import StackArtifact
 from localcloud.cfn_response import CertificatePair, ResponseServer, make_test_certificate
 from localcloud.cloudformation.api import CloudFormationApi
 from localcloud.cloudformation.endpoint import serving_cloudformation
+from localcloud.cloudformation.records import save as save_record
 from localcloud.cloudformation.templates import s3_location
 from localcloud.deploy.engine import Engine
 from localcloud.deploy.events import Printer, StackEvent
@@ -1408,3 +1409,28 @@ def test_a_template_url_names_its_bucket_and_key_path_style_or_virtual_hosted(
     url: str, location: tuple[str, str]
 ) -> None:
     assert s3_location(url) == location
+
+
+def test_a_stack_whose_operation_was_interrupted_is_failed_and_can_be_deleted(local: Local) -> None:
+    # GIVEN a stack recorded in the middle of an update, as when the server was killed during it
+    with serving_cloudformation(local.engine, local.workspace) as first:
+        cfn = checked_client(local.cloud, local.checked)
+        made = create_stack(cfn, "cut", body_of({"Param": parameter("v", "/cut")}))
+        stack = first._stack("cut")
+        stack.status = "UPDATE_IN_PROGRESS"
+        save_record(local.workspace, stack)
+    # WHEN the next server reads it
+    with serving_cloudformation(local.engine, local.workspace):
+        cfn = checked_client(local.cloud, local.checked)
+        # THEN it is failed, saying why, never left in progress
+        described = settle(cfn, "cut")
+        assert described["StackStatus"] == "UPDATE_ROLLBACK_FAILED"
+        assert "stopped while the stack was in UPDATE_IN_PROGRESS" in described["StackStatusReason"]
+        # AND it can be deleted, with what it deployed
+        cfn.delete_stack(StackName="cut")
+        assert settle(cfn, made["StackId"])["StackStatus"] == "DELETE_COMPLETE"
+        assert not ssm_exists(local, "/cut")
+        # AND the events of a stack that is no more are CloudFormation's "Stack [X] does not exist"
+        with pytest.raises(ClientError) as raised:
+            cfn.describe_stack_events(StackName="cut")
+        assert error_of(raised)[:2] == ("ValidationError", "Stack [cut] does not exist")
