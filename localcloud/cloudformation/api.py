@@ -225,6 +225,7 @@ class CloudFormationApi:
                     for key, value in parameters.resolved.items()
                     if deployed is not None and deployed.parameters.get(key) != value
                 },
+                stack_tags_changed=deployed is not None and tags != stack.tags,
             ),
             description=params.get("Description"),
             role_arn=params.get("RoleARN"),
@@ -293,7 +294,11 @@ class CloudFormationApi:
         previous = stack.deployment
         try:
             deployment = self.engine.deploy(
-                artifact, previous, parameters=change_set.resolved, stack_id=stack.stack_id
+                artifact,
+                previous,
+                parameters=change_set.resolved,
+                stack_id=stack.stack_id,
+                tags={tag["Key"]: tag["Value"] for tag in change_set.tags},
             )
         except DeployFailed as failure:
             with self._lock:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..deploy.intrinsics import references
-from ..deploy.provisioners import provisioner_for
+from ..deploy.provisioners import provisioner_for, takes_tags
 from ..deploy.provisioners.common import _ResourceType
 
 _RESOURCE_ATTRIBUTES = ("DeletionPolicy", "UpdateReplacePolicy", "Condition", "DependsOn", "Metadata")
@@ -107,9 +107,11 @@ def compute_changes(
     physical_ids: Mapping[str, str],
     *,
     changed_parameters: set[str] | None = None,
+    stack_tags_changed: bool = False,
 ) -> list[dict[str, Any]]:
     """``old`` is the deployed template (None for a new stack); ``physical_ids`` what is deployed;
-    ``changed_parameters`` the parameters whose value is not the deployed one."""
+    ``changed_parameters`` the parameters whose value is not the deployed one; new stack tags modify
+    every resource that takes tags (CloudFormation propagates them)."""
     parameters = changed_parameters or set()
     before: Mapping[str, Any] = (old or {}).get("Resources") or {}
     after: Mapping[str, Any] = new.get("Resources") or {}
@@ -139,6 +141,11 @@ def compute_changes(
             if details:
                 recreations = [d["Target"]["RequiresRecreation"] for d in details]
                 modified[logical_id] = {"details": details, "replacement": _replacement(recreations)}
+    for logical_id, definition in after.items():
+        resource_type = str(definition.get("Type", ""))
+        if stack_tags_changed and logical_id in before and takes_tags(resource_type):
+            change = modified.setdefault(logical_id, {"details": [], "replacement": "False"})
+            change["details"].append(_detail("Tags", None, "Never"))
     for logical_id, change in modified.items():
         definition = after[logical_id]
         details = change["details"]

@@ -36,7 +36,7 @@ from .custom_resources import (
 from .events import Printer
 from .intrinsics import Pseudo, Resolver, TemplateError, dependencies, dependency_order
 from .packages import deployed_package_dir, s3_package
-from .provisioners import Provisioned, ProvisionError, provisioner_for
+from .provisioners import Provisioned, ProvisionError, provisioner_for, with_stack_tags
 from .scheduler import firing_schedules
 from .signals import SignalError, wait_condition
 
@@ -78,6 +78,7 @@ class Deployment:
     status: str = "CREATE_IN_PROGRESS"
     created: float = field(default_factory=time.time)  # the stack's CreationTime, kept by updates
     parameters: dict[str, str] = field(default_factory=lambda: dict(BOOTSTRAP_PARAMETERS))  # resolved
+    tags: dict[str, str] = field(default_factory=dict)  # the stack's, propagated to resources
 
     def artifact(self) -> StackArtifact:
         """The stack as it was deployed: its template and the assembly holding its code."""
@@ -147,16 +148,19 @@ class Engine:
         *,
         parameters: Mapping[str, str] | None = None,
         stack_id: str | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> Deployment:
         """Create the stack, or update ``previous`` to this template.
 
         ``parameters`` are the values the template's parameters resolve to (SSM-typed ones resolved
-        already); the in-process deploy passes none and stands in for a bootstrapped account.
+        already); the in-process deploy passes none and stands in for a bootstrapped account. ``tags``
+        are the stack's, which every resource that takes tags gets too.
         """
         stack_id = previous.stack_id if previous else stack_id or self._stack_id(stack.stack_name)
         deployment = Deployment(stack.stack_name, stack_id, stack.template, stack.assembly_dir)
         if parameters is not None:
             deployment.parameters = dict(parameters)
+        deployment.tags = dict(tags or {})
         if previous:
             deployment.created = previous.created
         verb = "UPDATE" if previous else "CREATE"
@@ -259,7 +263,9 @@ class Engine:
         resource_type = definition["Type"]
         before = previous.resources.get(logical_id) if previous else None
         try:
-            properties = resolver.resolve(definition.get("Properties", {}))
+            properties = with_stack_tags(
+                resource_type, resolver.resolve(definition.get("Properties", {})), deployment.tags
+            )
         except TemplateError as error:
             self._resource_event(stack, logical_id, resource_type, "CREATE_FAILED", str(error))
             raise DeployFailed(f"{logical_id}: {error}") from error

@@ -1434,3 +1434,39 @@ def test_a_stack_whose_operation_was_interrupted_is_failed_and_can_be_deleted(lo
         with pytest.raises(ClientError) as raised:
             cfn.describe_stack_events(StackName="cut")
         assert error_of(raised)[:2] == ("ValidationError", "Stack [cut] does not exist")
+
+
+def test_stack_tags_reach_every_resource_that_takes_tags_and_a_tag_change_updates_them(
+    local: Local, cfn: Any
+) -> None:
+    logs = {"Type": "AWS::Logs::LogGroup", "Properties": {"LogGroupName": "/tagged"}}
+    body = body_of({"Param": parameter("v", "/tagged", Tags={"own": "kept"}), "Logs": logs})
+    ssm, cloudwatch = local.client("ssm"), local.client("logs")
+
+    def tags() -> tuple[dict[str, str], dict[str, str]]:
+        listed = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId="/tagged")["TagList"]
+        return {t["Key"]: t["Value"] for t in listed}, cloudwatch.list_tags_log_group(logGroupName="/tagged")[
+            "tags"
+        ]
+
+    # GIVEN a stack made with stack tags THEN its resources carry them, besides their own
+    create_stack(cfn, "tagged", body, Tags=[{"Key": "team", "Value": "vision"}])
+    assert tags() == ({"own": "kept", "team": "vision"}, {"team": "vision"})
+    # WHEN only the stack's tags change THEN the change set modifies each such resource's tags in place
+    cfn.create_change_set(
+        StackName="tagged",
+        ChangeSetName="retag",
+        UsePreviousTemplate=True,
+        Tags=[{"Key": "team", "Value": "robots"}],
+    )
+    changes = cfn.describe_change_set(StackName="tagged", ChangeSetName="retag")["Changes"]
+    modified = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in changes}
+    assert set(modified) == {"Param", "Logs"}
+    assert all(
+        (change["Action"], change["Replacement"], change["Scope"]) == ("Modify", "False", ["Tags"])
+        for change in modified.values()
+    )
+    # AND executing it retags them and the stack
+    cfn.execute_change_set(StackName="tagged", ChangeSetName="retag")
+    assert settle(cfn, "tagged")["Tags"] == [{"Key": "team", "Value": "robots"}]
+    assert tags() == ({"own": "kept", "team": "robots"}, {"team": "robots"})

@@ -21,6 +21,7 @@ from localcloud.deploy.provisioners import (
     generated_name,
     ignored_properties,
     provisioner_for,
+    with_stack_tags,
 )
 from localcloud.rekognition.clock import ManualClock
 from localcloud.server import LocalCloud
@@ -1441,3 +1442,17 @@ def test_a_property_of_the_wrong_shape_fails_the_resource_with_a_readable_reason
     with pytest.raises(ProvisionError, match=r"KMS key .*Properties validation failed(.|\n)*Description"):
         create(ctx, "AWS::KMS::Key", "Key", {"Description": {"not": "a string"}})
     assert ctx.client("kms").list_keys()["Keys"] == []
+
+
+def test_stack_tags_are_added_to_resources_that_take_tags_and_their_own_values_win() -> None:
+    stack_tags = {"team": "vision", "app": "demo"}
+    # GIVEN list-form, map-form and absent Tags THEN the stack's are added, a resource's own key kept
+    as_list = with_stack_tags("AWS::S3::Bucket", {"Tags": [{"Key": "team", "Value": "own"}]}, stack_tags)
+    assert as_list["Tags"] == [{"Key": "team", "Value": "own"}, {"Key": "app", "Value": "demo"}]
+    as_map = with_stack_tags("AWS::SSM::Parameter", {"Tags": {"app": "own"}}, stack_tags)
+    assert as_map["Tags"] == {"team": "vision", "app": "own"}
+    absent = with_stack_tags("AWS::Logs::LogGroup", {}, stack_tags)
+    assert absent["Tags"] == [{"Key": "team", "Value": "vision"}, {"Key": "app", "Value": "demo"}]
+    # AND types that take no tags, and custom resources (CloudFormation cannot tag them), are left alone
+    for resource_type in ("AWS::Lambda::Permission", "Custom::RekognitionProjectVersion"):
+        assert with_stack_tags(resource_type, {"A": 1}, stack_tags) == {"A": 1}

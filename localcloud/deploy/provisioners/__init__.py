@@ -8,7 +8,7 @@ Fn::GetAtt values CloudFormation documents, so the rest of the template resolves
 from __future__ import annotations
 
 from .common import Context, Provisioned, ProvisionError, generated_name
-from .registry import PROVISIONERS, ignored_properties, provisioner_for
+from .registry import PROVISIONERS, ignored_properties, provisioner_for, takes_tags, with_stack_tags
 
 __all__ = [
     "PROVISIONERS",
@@ -18,4 +18,6 @@ __all__ = [
     "generated_name",
     "ignored_properties",
     "provisioner_for",
+    "takes_tags",
+    "with_stack_tags",
 ]

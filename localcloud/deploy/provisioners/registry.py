@@ -46,3 +46,24 @@ def ignored_properties(resource_type: str, properties: Mapping[str, Any]) -> lis
     if not isinstance(provisioner, _ResourceType):
         return []
     return sorted(set(properties) - provisioner.supported)
+
+
+def with_stack_tags(
+    resource_type: str, properties: dict[str, Any], stack_tags: Mapping[str, str]
+) -> dict[str, Any]:
+    """The properties with the stack's tags added, as CloudFormation propagates them to every resource
+    that takes tags (never to custom resources); the resource's own value of a key wins."""
+    provisioner = PROVISIONERS.get(resource_type)
+    if not stack_tags or not isinstance(provisioner, _ResourceType) or "Tags" not in provisioner.supported:
+        return properties
+    own = properties.get("Tags") or []
+    if isinstance(own, Mapping):
+        return {**properties, "Tags": {**stack_tags, **own}}
+    keys = {tag["Key"] for tag in own}
+    added = [{"Key": key, "Value": value} for key, value in stack_tags.items() if key not in keys]
+    return {**properties, "Tags": [*own, *added]}
+
+
+def takes_tags(resource_type: str) -> bool:
+    provisioner = PROVISIONERS.get(resource_type)
+    return isinstance(provisioner, _ResourceType) and "Tags" in provisioner.supported
