@@ -148,7 +148,9 @@ class CloudFormationApi:
         )
         stack = self._stack(made["StackId"])
         stack.termination_protection = bool(params.get("EnableTerminationProtection"))
-        self.execute_change_set({"ChangeSetName": made["Id"]})
+        self.execute_change_set(
+            {"ChangeSetName": made["Id"], "ClientRequestToken": params.get("ClientRequestToken")}
+        )
         return {"StackId": made["StackId"]}
 
     def update_stack(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +161,9 @@ class CloudFormationApi:
         if change_set.status == "FAILED":
             del stack.change_sets[change_set.id]
             raise validation("No updates are to be performed.")
-        self.execute_change_set({"ChangeSetName": made["Id"]})
+        self.execute_change_set(
+            {"ChangeSetName": made["Id"], "ClientRequestToken": params.get("ClientRequestToken")}
+        )
         return {"StackId": made["StackId"]}
 
     def create_change_set(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -286,10 +290,11 @@ class CloudFormationApi:
         change_set.execution_status = "EXECUTE_IN_PROGRESS"
         stack.status = "CREATE_IN_PROGRESS" if stack.deployment is None else "UPDATE_IN_PROGRESS"  # its event
         records.save(self.workspace, stack)
-        self._start(lambda: self._execute(stack, change_set, str(params.get("ClientRequestToken") or "")))
+        stack.request_token = params.get("ClientRequestToken")
+        self._start(lambda: self._execute(stack, change_set))
         return {}
 
-    def _execute(self, stack: Stack, change_set: ChangeSet, token: str) -> None:
+    def _execute(self, stack: Stack, change_set: ChangeSet) -> None:
         artifact = StackArtifact(stack.name, stack.name, change_set.template, None)
         previous = stack.deployment
         try:
@@ -420,6 +425,7 @@ class CloudFormationApi:
             return {}
         if _in_progress(stack.status):
             raise validation(f"Stack [{stack.name}] is in {stack.status} state and can not be deleted.")
+        stack.request_token = params.get("ClientRequestToken")
         if stack.deployment is None:
             stack.add_event(stack.name, STACK_TYPE, "DELETE_IN_PROGRESS", "User Initiated")
         else:

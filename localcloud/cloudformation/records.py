@@ -64,6 +64,7 @@ class Stack:
     role_arn: str | None = None
     termination_protection: bool = False
     change_set_id: str | None = None  # the one last executed
+    request_token: str | None = None  # the ClientRequestToken of the operation its events belong to
     events: list[dict[str, Any]] = field(default_factory=list)  # oldest first
     change_sets: dict[str, ChangeSet] = field(default_factory=dict)
     deployment: Deployment | None = None  # the engine's record; not part of this file
@@ -110,6 +111,8 @@ class Stack:
         }
         if reason:
             event["ResourceStatusReason"] = reason
+        if self.request_token:
+            event["ClientRequestToken"] = self.request_token
         self.events.append(event)
         if is_stack:
             self.status, self.status_reason = status, reason or None

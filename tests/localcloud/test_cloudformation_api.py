@@ -1470,3 +1470,23 @@ def test_stack_tags_reach_every_resource_that_takes_tags_and_a_tag_change_update
     cfn.execute_change_set(StackName="tagged", ChangeSetName="retag")
     assert settle(cfn, "tagged")["Tags"] == [{"Key": "team", "Value": "robots"}]
     assert tags() == ({"own": "kept", "team": "robots"}, {"team": "robots"})
+
+
+def test_the_events_of_an_operation_carry_its_client_request_token(cfn: Any) -> None:
+    # GIVEN a change set executed with a ClientRequestToken, as the CDK CLI sends one
+    cfn.create_change_set(
+        StackName="tokened",
+        ChangeSetName="c",
+        ChangeSetType="CREATE",
+        TemplateBody=body_of({"P": parameter("v")}),
+    )
+    cfn.execute_change_set(StackName="tokened", ChangeSetName="c", ClientRequestToken="exec-1")
+    stack_id = settle(cfn, "tokened")["StackId"]
+    # WHEN the stack is deleted with another THEN each operation's events carry its own token
+    cfn.delete_stack(StackName="tokened", ClientRequestToken="delete-1")
+    assert settle(cfn, stack_id)["StackStatus"] == "DELETE_COMPLETE"
+    events = all_events(cfn, stack_id)
+    tokens = [(e["ResourceStatus"], e.get("ClientRequestToken")) for e in reversed(events)]
+    assert tokens[0] == ("REVIEW_IN_PROGRESS", None)
+    assert {token for status, token in tokens if status.startswith("CREATE")} == {"exec-1"}
+    assert {token for status, token in tokens if status.startswith("DELETE")} == {"delete-1"}
