@@ -27,7 +27,8 @@ from .assembly import StackArtifact
 from .background import wait_until_stopped
 from .cfn_response import ResponseServer, make_test_certificate
 from .cloudformation.endpoint import serving_cloudformation
-from .deploy.engine import DeployFailed, Deployment, Engine
+from .deploy.deployment import DeployFailed, Deployment
+from .deploy.engine import Engine
 from .deploy.events import Printer
 from .deployed_functions import (
     DeployedFunction,

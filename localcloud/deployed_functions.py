@@ -18,7 +18,7 @@ from typing import Any
 
 from .assembly import code_asset_dir
 from .deploy.custom_resources import function_config
-from .deploy.engine import Deployment
+from .deploy.deployment import Deployment
 from .deploy.packages import deployed_package_dir
 from .deploy.provisioners import ProvisionError
 from .lambda_runtime import FunctionConfig

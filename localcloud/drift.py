@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .deploy.engine import Deployment, Resource
+from .deploy.deployment import Deployment, Resource
 from .inventory import Inventory
 from .server import LocalCloud
 

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..assembly import StackArtifact
-from ..deploy.engine import DeployFailed, Deployment, Engine
+from ..deploy.deployment import DeployFailed, Deployment
+from ..deploy.engine import Engine
 from ..deploy.events import StackEvent
 from ..deploy.intrinsics import Pseudo
 from ..workspace import Workspace

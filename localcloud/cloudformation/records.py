@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..deploy.engine import Deployment
+from ..deploy.deployment import Deployment
 from ..workspace import Workspace
 from .errors import ApiError
 from .templates import parse_template

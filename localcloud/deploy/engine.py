@@ -2,7 +2,7 @@
 
 Resources are created concurrently, each once what it depends on is complete, and deleted in reverse
 (``concurrency``); ordinary types go to moto and the Rekognition emulator through ``provisioners``;
-custom resources run their provider Lambda from ``cdk.out`` through CloudFormation's protocol. A
+custom resources run their provider Lambda (``providers``) through CloudFormation's protocol. A
 failure rolls back the way CloudFormation does, and every step is printed as a CloudFormation-style
 event, one line each, in the order they happen.
 """
@@ -10,17 +10,14 @@ event, one line each, in the order they happen.
 from __future__ import annotations
 
 import contextlib
-import io
 import threading
 import time
-import zipfile
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..assembly import StackArtifact, code_asset_dir
+from ..assembly import StackArtifact
 from ..cfn_response import ResponseServer
 from ..rekognition.clock import scale_of
 from ..server import LocalCloud
@@ -30,84 +27,18 @@ from .custom_resources import (
     CustomResourceFailed,
     CustomResourceRunner,
     ProviderFunction,
-    function_config,
     made_up_id,
 )
+from .deployment import DeployFailed, Deployment, Resource, StackContext
 from .events import Printer
 from .intrinsics import Pseudo, Resolver, TemplateError, dependencies, dependency_order
-from .packages import deployed_package_dir, s3_package
+from .providers import Providers
 from .provisioners import Provisioned, ProvisionError, provisioner_for, with_stack_tags
-from .scheduler import firing_schedules
 from .signals import SignalError, wait_condition
 
 CUSTOM = "AWS::CloudFormation::CustomResource"
 WAIT_CONDITION = "AWS::CloudFormation::WaitCondition"
-BOOTSTRAP_PARAMETERS = {"BootstrapVersion": "6"}  # the local cloud stands in for a bootstrapped account
 Journal = list[tuple[str, "Resource | None", "Resource"]]  # (kind, before, after) in completion order
-
-
-class DeployFailed(Exception):
-    """``remaining`` is what is deployed once the rollback ended: the previous deployment when it
-    completed (None after a create), or what a failed rollback left behind."""
-
-    def __init__(self, message: str, remaining: Deployment | None = None) -> None:
-        super().__init__(message)
-        self.remaining = remaining
-
-
-@dataclass
-class Resource:
-    logical_id: str
-    type: str
-    physical_id: str
-    attributes: dict[str, Any]
-    properties: dict[str, Any]
-    deletion_policy: str = "Delete"
-
-
-@dataclass
-class Deployment:
-    """What is deployed: the template it came from and each resource's identity and properties."""
-
-    stack_name: str
-    stack_id: str
-    template: dict[str, Any]
-    assembly_dir: Path | None  # None: deployed through the CloudFormation API, its code in S3 and Lambda
-    resources: dict[str, Resource] = field(default_factory=dict)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    status: str = "CREATE_IN_PROGRESS"
-    created: float = field(default_factory=time.time)  # the stack's CreationTime, kept by updates
-    parameters: dict[str, str] = field(default_factory=lambda: dict(BOOTSTRAP_PARAMETERS))  # resolved
-    tags: dict[str, str] = field(default_factory=dict)  # the stack's, propagated to resources
-
-    def artifact(self) -> StackArtifact:
-        """The stack as it was deployed: its template and the assembly holding its code."""
-        return StackArtifact(self.stack_name, self.stack_name, self.template, self.assembly_dir)
-
-
-class _Context:
-    """What provisioners need: the account, clients of the local cloud and the Lambda code zips."""
-
-    def __init__(self, cloud: LocalCloud, stack: StackArtifact, account: str, region: str) -> None:
-        self.cloud, self.stack = cloud, stack
-        self.account, self.region, self.stack_name = account, region, stack.stack_name
-
-    def client(self, service: str) -> Any:
-        return self.cloud.client(service, region=self.region)
-
-    def asset_zip(self, properties: Mapping[str, Any]) -> bytes:
-        """From the cloud assembly (the in-process deploy stands in for the asset upload), else from S3."""
-        if self.stack.assembly_dir is None:
-            return s3_package(self.client("s3"), properties.get("Code") or {})
-        key = str(properties.get("Code", {}).get("S3Key", ""))
-        folder = self.stack.assembly_dir / f"asset.{key.removesuffix('.zip')}"
-        if not folder.is_dir():
-            raise ProvisionError(f"the Lambda code asset {key} is not in {self.stack.assembly_dir}")
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-                archive.write(path, path.relative_to(folder).as_posix())
-        return buffer.getvalue()
 
 
 class Engine:
@@ -138,6 +69,17 @@ class Engine:
         self._in_flight: dict[str, Mapping[str, Any]] = {}
         self._failing: set[str] = set()  # stacks whose create/update failed: their in-flight requests stop
         self.invocations: Counter[str] = Counter()  # provider invocations by kind (Create, Poll, ...)
+        self.providers = Providers(
+            cloud=cloud,
+            responses=responses,
+            cert_file=cert_file,
+            region=region,
+            time_scale=time_scale,
+            progress=self.progress,
+            counts=self.invocations,
+            cancelled=lambda stack_id: stack_id in self._failing,
+            lock=self._lock,
+        )
 
     # -- entry points -------------------------------------------------------------------------------
 
@@ -353,7 +295,7 @@ class Engine:
         provisioner = provisioner_for(resource_type)
         if provisioner is None:
             raise ProvisionError(f"{resource_type} is not supported by the local cloud")
-        context = _Context(self.cloud, stack, self.account, self.region)
+        context = StackContext(self.cloud, stack, self.account, self.region)
         if before is None:
             made: Provisioned = provisioner.create(context, logical_id, properties)
             kind = "created"
@@ -418,7 +360,7 @@ class Engine:
             else:
                 provisioner = provisioner_for(resource.type)
                 if provisioner is not None:
-                    context = _Context(self.cloud, stack, self.account, self.region)
+                    context = StackContext(self.cloud, stack, self.account, self.region)
                     provisioner.delete(context, resource.physical_id, resource.properties)
         except (ProvisionError, CustomResourceFailed) as error:
             self._resource_event(
@@ -517,7 +459,7 @@ class Engine:
         else:
             provisioner = provisioner_for(before.type)
             if provisioner is not None:  # back to the old properties, whose code is in the old assembly
-                context = _Context(self.cloud, code[-1].artifact(), self.account, self.region)
+                context = StackContext(self.cloud, code[-1].artifact(), self.account, self.region)
                 provisioner.update(
                     context, before.logical_id, after.physical_id, after.properties, before.properties
                 )
@@ -539,65 +481,10 @@ class Engine:
     def _custom(
         self, properties: Mapping[str, Any], *deployments: Deployment
     ) -> tuple[CustomResourceRunner, ProviderFunction]:
-        """The provider a ServiceToken names, with its code as deployed (the first deployment holding it)."""
-        token = str(properties.get("ServiceToken", ""))
-        for deployment in deployments:
-            with self._lock:  # other operations add resources meanwhile
-                resources = list(deployment.resources.values())
-            for resource in resources:
-                if resource.type != "AWS::Lambda::Function" or resource.attributes.get("Arn") != token:
-                    continue
-                code_dir = (
-                    code_asset_dir(deployment.assembly_dir, resource.properties)
-                    if deployment.assembly_dir is not None
-                    else deployed_package_dir(self.account, self.region, resource.physical_id)
-                )
-                if code_dir is None:
-                    raise ProvisionError(
-                        f"the code of {resource.logical_id} is not in {deployment.assembly_dir}"
-                    )
-                config = function_config(
-                    code_dir=code_dir,
-                    name=resource.physical_id,
-                    properties=resource.properties,
-                    region=self.region,
-                    account=self.account,
-                )
-                return self._runner(deployment), ProviderFunction(config, token)
-        raise ProvisionError(f"the ServiceToken {token} is not a function of this stack")
+        return self.providers.find(properties, *deployments)
 
     def _schedules(self, deployments: tuple[Deployment, ...]) -> contextlib.AbstractContextManager[None]:
-        """EventBridge firing the stack's own schedules (the training watcher) while it deploys."""
-
-        def invoke(function_arn: str, event: dict[str, Any]) -> bool:
-            try:
-                runner, function = self._custom({"ServiceToken": function_arn}, *deployments)
-            except ProvisionError:
-                return False  # not a function of this stack
-            runner.invoke_async(function, event)
-            return True
-
-        return firing_schedules(self._client("events"), invoke, time_scale=self.time_scale)
-
-    def _runner(self, deployment: Deployment) -> CustomResourceRunner:
-        runner = CustomResourceRunner(
-            responses=self.responses,
-            events_client=self.cloud.client("events", region=self.region),
-            base_env={
-                "PATH": "/usr/bin:/bin",
-                "AWS_ENDPOINT_URL": self.cloud.endpoint_url,
-                "AWS_ACCESS_KEY_ID": "localcloud",
-                "AWS_SECRET_ACCESS_KEY": "localcloud",
-                "SSL_CERT_FILE": str(self.cert_file),
-            },
-            stack_id=deployment.stack_id,
-            time_scale=self.time_scale,
-            progress=self.progress,
-            counts=self.invocations,
-            clock=self.cloud.service.clock,
-            cancelled=lambda: deployment.stack_id in self._failing,
-        )
-        return runner
+        return self.providers.schedules(deployments)
 
     def _client(self, service: str) -> Any:
         return self.cloud.client(service, region=self.region)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.commands import Options, opened
-from localcloud.deploy.engine import Deployment
+from localcloud.deploy.deployment import Deployment
 from localcloud.inventory import inventory, leftovers
 from localcloud.workspace import Workspace
 

@@ -13,7 +13,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 
-from localcloud.deploy.engine import DeployFailed, Engine
+from localcloud.deploy.deployment import DeployFailed
+from localcloud.deploy.engine import Engine
 from localcloud.deploy.intrinsics import dependencies
 from localcloud.server import LocalCloud
 from rekognition_custom_labels import ProjectVersion, TestingData, TrainingData

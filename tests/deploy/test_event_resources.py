@@ -12,7 +12,8 @@ from aws_cdk import aws_events as eventbridge
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 
-from localcloud.deploy.engine import Deployment, Engine, Resource
+from localcloud.deploy.deployment import Deployment, Resource
+from localcloud.deploy.engine import Engine
 from localcloud.server import LocalCloud
 
 from .conftest import Synth

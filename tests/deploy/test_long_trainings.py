@@ -22,7 +22,8 @@ from aws_cdk import aws_s3 as s3
 
 from localcloud.assembly import StackArtifact, read_assembly
 from localcloud.cfn_response import CertificatePair, ResponseServer
-from localcloud.deploy.engine import DeployFailed, Engine
+from localcloud.deploy.deployment import DeployFailed
+from localcloud.deploy.engine import Engine
 from localcloud.deploy.events import Printer
 from localcloud.example_dataset import upload_example_dataset
 from localcloud.inventory import inventory, leftovers

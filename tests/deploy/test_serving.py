@@ -12,7 +12,8 @@ import pytest
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 
-from localcloud.deploy.engine import DeployFailed, Deployment, Engine
+from localcloud.deploy.deployment import DeployFailed, Deployment
+from localcloud.deploy.engine import Engine
 from localcloud.inventory import inventory, leftovers
 from localcloud.server import LocalCloud
 from rekognition_custom_labels import InferenceUnits, ProjectVersion, TestingData, TrainingData

@@ -18,7 +18,8 @@ from botocore.exceptions import ClientError
 
 from localcloud.assembly import StackArtifact, read_assembly
 from localcloud.cfn_response import CertificatePair, ResponseServer
-from localcloud.deploy.engine import DeployFailed, Deployment, Engine
+from localcloud.deploy.deployment import DeployFailed, Deployment
+from localcloud.deploy.engine import Engine
 from localcloud.deploy.events import Printer
 from localcloud.rekognition.clock import ScaledClock
 from localcloud.server import LocalCloud

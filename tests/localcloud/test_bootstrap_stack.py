@@ -19,7 +19,8 @@ from botocore.exceptions import ClientError
 from localcloud import snapshots
 from localcloud.assembly import StackArtifact
 from localcloud.cfn_response import CertificatePair, ResponseServer, make_test_certificate
-from localcloud.deploy.engine import Deployment, Engine
+from localcloud.deploy.deployment import Deployment
+from localcloud.deploy.engine import Engine
 from localcloud.deploy.events import Printer
 from localcloud.deploy.provisioners import ignored_properties
 from localcloud.server import LocalCloud

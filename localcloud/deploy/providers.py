@@ -1,0 +1,110 @@
+"""Custom resources' provider functions as deployed, the runners that invoke them, and EventBridge firing
+their schedules (the training watcher) while a stack deploys.
+
+A provider's code is the stack's cloud assembly's (the in-process deploy) or, for stacks deployed through
+the CloudFormation API, the package Lambda holds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..assembly import code_asset_dir
+from ..cfn_response import ResponseServer
+from ..server import LocalCloud
+from .custom_resources import CustomResourceRunner, ProviderFunction, function_config
+from .deployment import Deployment
+from .packages import deployed_package_dir
+from .provisioners import ProvisionError
+from .scheduler import firing_schedules
+
+
+class Providers:
+    def __init__(
+        self,
+        *,
+        cloud: LocalCloud,
+        responses: ResponseServer,
+        cert_file: Path,
+        region: str,
+        time_scale: float,
+        progress: Callable[[str], None],
+        counts: Counter[str],
+        cancelled: Callable[[str], bool],
+        lock: threading.RLock,
+    ) -> None:
+        self.cloud, self.responses, self.cert_file = cloud, responses, cert_file
+        self.region, self.account = region, cloud.service.account
+        self.time_scale, self.progress, self.counts = time_scale, progress, counts
+        self.cancelled = cancelled  # by stack id: its operation failed, its requests stop
+        self._lock = lock  # the engine's: other operations add resources meanwhile
+
+    def find(
+        self, properties: Mapping[str, Any], *deployments: Deployment
+    ) -> tuple[CustomResourceRunner, ProviderFunction]:
+        """The provider a ServiceToken names, with its code as deployed (the first deployment holding it)."""
+        token = str(properties.get("ServiceToken", ""))
+        for deployment in deployments:
+            with self._lock:  # other operations add resources meanwhile
+                resources = list(deployment.resources.values())
+            for resource in resources:
+                if resource.type != "AWS::Lambda::Function" or resource.attributes.get("Arn") != token:
+                    continue
+                code_dir = (
+                    code_asset_dir(deployment.assembly_dir, resource.properties)
+                    if deployment.assembly_dir is not None
+                    else deployed_package_dir(self.account, self.region, resource.physical_id)
+                )
+                if code_dir is None:
+                    raise ProvisionError(
+                        f"the code of {resource.logical_id} is not in {deployment.assembly_dir}"
+                    )
+                config = function_config(
+                    code_dir=code_dir,
+                    name=resource.physical_id,
+                    properties=resource.properties,
+                    region=self.region,
+                    account=self.account,
+                )
+                return self._runner(deployment), ProviderFunction(config, token)
+        raise ProvisionError(f"the ServiceToken {token} is not a function of this stack")
+
+    def schedules(self, deployments: tuple[Deployment, ...]) -> contextlib.AbstractContextManager[None]:
+        """EventBridge firing the stack's own schedules (the training watcher) while it deploys."""
+
+        def invoke(function_arn: str, event: dict[str, Any]) -> bool:
+            try:
+                runner, function = self.find({"ServiceToken": function_arn}, *deployments)
+            except ProvisionError:
+                return False  # not a function of this stack
+            runner.invoke_async(function, event)
+            return True
+
+        return firing_schedules(
+            self.cloud.client("events", region=self.region), invoke, time_scale=self.time_scale
+        )
+
+    def _runner(self, deployment: Deployment) -> CustomResourceRunner:
+        runner = CustomResourceRunner(
+            responses=self.responses,
+            events_client=self.cloud.client("events", region=self.region),
+            base_env={
+                "PATH": "/usr/bin:/bin",
+                "AWS_ENDPOINT_URL": self.cloud.endpoint_url,
+                "AWS_ACCESS_KEY_ID": "localcloud",
+                "AWS_SECRET_ACCESS_KEY": "localcloud",
+                "SSL_CERT_FILE": str(self.cert_file),
+            },
+            stack_id=deployment.stack_id,
+            time_scale=self.time_scale,
+            progress=self.progress,
+            counts=self.counts,
+            clock=self.cloud.service.clock,
+            cancelled=lambda: self.cancelled(deployment.stack_id),
+        )
+        return runner
