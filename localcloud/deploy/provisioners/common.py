@@ -96,11 +96,23 @@ def _quietly(action: Any) -> None:
         log.debug("clean-up after a failed create: %s", error)
 
 
-def _ignoring_missing(action: Any) -> None:
+@contextmanager
+def _deleting(label: str, name: str, *gone: str) -> Iterator[None]:
+    """A delete: an error with a ``gone`` code found nothing to delete, which is success; any other is
+    worded as ``_failing_as`` words it."""
+    try:
+        yield
+    except ClientError as error:
+        if not _gone(error, *gone):
+            raise ProvisionError(f"{label} {name}: {_code(error)} {_message(error)}") from error
+
+
+def _ignoring_missing(action: Any, *gone: str) -> None:
+    """``action``, unless what it acts on is gone (IAM's NoSuchEntity unless other codes are given)."""
     try:
         action()
     except ClientError as error:
-        if not _gone(error, "NoSuchEntity"):
+        if not _gone(error, *(gone or ("NoSuchEntity",))):
             raise
 
 
@@ -153,6 +165,11 @@ def _tags(properties: Mapping[str, Any]) -> dict[str, str]:
     if isinstance(tags, Mapping):
         return {str(k): str(v) for k, v in tags.items()}
     return {str(tag["Key"]): str(tag["Value"]) for tag in tags}
+
+
+def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """Tags as most APIs take them: a list of ``{Key, Value}``."""
+    return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
 def _tag_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:

@@ -5,32 +5,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from .common import (
     Context,
     Provisioned,
     ProvisionError,
     _changed,
-    _code,
+    _deleting,
     _document,
     _failing_as,
     _flag,
-    _gone,
-    _message,
+    _ignoring_missing,
     _quietly,
     _ResourceType,
     _tag_changes,
+    _tag_list,
     _tags,
     generated_name,
     partition,
 )
 
 _GONE = ("RepositoryNotFoundException",)
-
-
-def _ecr_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
 def _lifecycle_text(properties: Mapping[str, Any]) -> str | None:
@@ -72,7 +66,7 @@ class Repository(_ResourceType):
                 **({"kmsKey": str(encryption["KmsKey"])} if encryption.get("KmsKey") else {}),
             }
         if tags := _tags(properties):
-            request["tags"] = _ecr_tags(tags)
+            request["tags"] = _tag_list(tags)
         with _failing_as(self.label, name):
             ecr.create_repository(**request)
         try:
@@ -102,7 +96,7 @@ class Repository(_ResourceType):
             set_tags, removed = _tag_changes(old, new)
             arn = self._arn(ctx, physical_id)
             if set_tags:
-                ecr.tag_resource(resourceArn=arn, tags=_ecr_tags(set_tags))
+                ecr.tag_resource(resourceArn=arn, tags=_tag_list(set_tags))
             if removed:
                 ecr.untag_resource(resourceArn=arn, tagKeys=removed)
         self._policies(ecr, physical_id, old, new)
@@ -111,13 +105,8 @@ class Repository(_ResourceType):
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
         """Fails on a repository holding images unless ``EmptyOnDelete``, as CloudFormation's does."""
         force = _flag(properties.get("EmptyOnDelete", False))
-        try:
+        with _deleting(self.label, physical_id, *_GONE):
             ctx.client("ecr").delete_repository(repositoryName=physical_id, force=force)
-        except ClientError as error:
-            if not _gone(error, *_GONE):
-                raise ProvisionError(
-                    f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
-                ) from error
 
     def _policies(self, ecr: Any, name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """The lifecycle and repository policies, which CreateRepository does not take."""
@@ -126,7 +115,7 @@ class Repository(_ResourceType):
                 if text:
                     ecr.put_lifecycle_policy(repositoryName=name, lifecyclePolicyText=text)
                 else:
-                    self._ignoring_gone(
+                    _ignoring_missing(
                         lambda: ecr.delete_lifecycle_policy(repositoryName=name),
                         "LifecyclePolicyNotFoundException",
                     )
@@ -136,18 +125,10 @@ class Repository(_ResourceType):
                         repositoryName=name, policyText=_document(new["RepositoryPolicyText"])
                     )
                 else:
-                    self._ignoring_gone(
+                    _ignoring_missing(
                         lambda: ecr.delete_repository_policy(repositoryName=name),
                         "RepositoryPolicyNotFoundException",
                     )
-
-    @staticmethod
-    def _ignoring_gone(action: Any, code: str) -> None:
-        try:
-            action()
-        except ClientError as error:
-            if not _gone(error, code):
-                raise
 
     @staticmethod
     def _scanning(properties: Mapping[str, Any]) -> dict[str, bool]:

@@ -11,16 +11,16 @@ from .common import (
     Context,
     Provisioned,
     ProvisionError,
-    _code,
+    _deleting,
     _document,
     _failing_as,
     _flag,
     _gone,
-    _message,
     _number,
     _quietly,
     _ResourceType,
     _tag_changes,
+    _tag_list,
     _tags,
     generated_name,
 )
@@ -112,7 +112,7 @@ class EventRule(_ResourceType):
         targets = self._targets(events, name, properties)
         request = self._rule(name, bus, properties)
         if tags := _tags(properties):
-            request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+            request["Tags"] = _tag_list(tags)
         with _failing_as(self.label, name):
             # PutRule overwrites a rule of the same name; CloudFormation's create fails instead.
             if explicit and _rule_exists(events, name, bus):
@@ -149,9 +149,7 @@ class EventRule(_ResourceType):
                 self._check(events.remove_targets(Rule=name, Ids=stale, **_on(bus)), name, "RemoveTargets")
             set_tags, removed = _tag_changes(old, new)
             if set_tags:
-                events.tag_resource(
-                    ResourceARN=arn, Tags=[{"Key": k, "Value": v} for k, v in set_tags.items()]
-                )
+                events.tag_resource(ResourceARN=arn, Tags=_tag_list(set_tags))
             if removed:
                 events.untag_resource(ResourceARN=arn, TagKeys=removed)
         self._put_targets(events, name, bus, targets)
@@ -161,14 +159,11 @@ class EventRule(_ResourceType):
         """Remove the targets first (DeleteRule refuses a rule that has any), then the rule."""
         events = ctx.client("events")
         bus, name = _rule_id(physical_id)
-        try:
+        with _deleting(self.label, name, "ResourceNotFoundException"):
             ids = self._target_ids(events, name, bus)
             if ids:
                 self._check(events.remove_targets(Rule=name, Ids=ids, **_on(bus)), name, "RemoveTargets")
             events.delete_rule(Name=name, **_on(bus))
-        except ClientError as error:
-            if not _gone(error, "ResourceNotFoundException"):
-                raise ProvisionError(f"{self.label} {name}: {_code(error)} {_message(error)}") from error
 
     @staticmethod
     def _rule(name: str, bus: str | None, properties: Mapping[str, Any]) -> dict[str, Any]:

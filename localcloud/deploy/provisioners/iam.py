@@ -14,15 +14,15 @@ from .common import (
     Provisioned,
     ProvisionError,
     _changed,
-    _code,
+    _deleting,
     _document,
     _failing_as,
     _gone,
     _ignoring_missing,
-    _message,
     _number,
     _ResourceType,
     _tag_changes,
+    _tag_list,
     _tags,
     generated_name,
 )
@@ -90,7 +90,7 @@ class Role(_ResourceType):
         if "PermissionsBoundary" in properties:
             request["PermissionsBoundary"] = str(properties["PermissionsBoundary"])
         if tags := _tags(properties):
-            request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+            request["Tags"] = _tag_list(tags)
         with _failing_as(self.label, name):
             role = iam.create_role(**request)["Role"]
         try:
@@ -129,7 +129,7 @@ class Role(_ResourceType):
                     iam.delete_role_permissions_boundary(RoleName=physical_id)
             set_tags, removed = _tag_changes(old, new)
             if set_tags:
-                iam.tag_role(RoleName=physical_id, Tags=[{"Key": k, "Value": v} for k, v in set_tags.items()])
+                iam.tag_role(RoleName=physical_id, Tags=_tag_list(set_tags))
             if removed:
                 iam.untag_role(RoleName=physical_id, TagKeys=removed)
         self._policies(iam, physical_id, old, new)
@@ -140,7 +140,7 @@ class Role(_ResourceType):
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
         """IAM refuses to delete a role with policies: remove the inline ones, detach the managed ones."""
         iam = ctx.client("iam")
-        try:
+        with _deleting(self.label, physical_id, "NoSuchEntity"):
             for page in iam.get_paginator("list_role_policies").paginate(RoleName=physical_id):
                 for policy in page["PolicyNames"]:
                     _ignoring_missing(
@@ -151,11 +151,6 @@ class Role(_ResourceType):
                     arn = attached["PolicyArn"]
                     _ignoring_missing(lambda a=arn: iam.detach_role_policy(RoleName=physical_id, PolicyArn=a))
             iam.delete_role(RoleName=physical_id)
-        except ClientError as error:
-            if not _gone(error, "NoSuchEntity"):
-                raise ProvisionError(
-                    f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
-                ) from error
 
     def _policies(self, iam: Any, name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """Bring the inline ``Policies`` and the ``ManagedPolicyArns`` from ``old`` to ``new``."""
@@ -302,7 +297,7 @@ class ManagedPolicy(_ResourceType):
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
         """Detach from everything, drop old versions, then delete: IAM refuses otherwise."""
         iam = ctx.client("iam")
-        try:
+        with _deleting(self.label, physical_id, "NoSuchEntity"):
             entities = iam.list_entities_for_policy(PolicyArn=physical_id)
             for role in entities.get("PolicyRoles", []):
                 _ignoring_missing(
@@ -320,11 +315,6 @@ class ManagedPolicy(_ResourceType):
                 if not version["IsDefaultVersion"]:
                     iam.delete_policy_version(PolicyArn=physical_id, VersionId=version["VersionId"])
             iam.delete_policy(PolicyArn=physical_id)
-        except ClientError as error:
-            if not _gone(error, "NoSuchEntity"):
-                raise ProvisionError(
-                    f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
-                ) from error
 
     def _attach(self, iam: Any, arn: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         with _failing_as(self.label, arn):

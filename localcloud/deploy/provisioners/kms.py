@@ -5,19 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from .common import (
     Context,
     Provisioned,
     ProvisionError,
     _changed,
-    _code,
+    _deleting,
     _document,
     _failing_as,
     _flag,
-    _gone,
-    _message,
     _number,
     _quietly,
     _ResourceType,
@@ -97,14 +93,9 @@ class Key(_ResourceType):
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
         """Keys are never deleted at once: they are scheduled, with a window of 7 to 30 days (default 30)."""
         window = min(30, max(7, _number(properties.get("PendingWindowInDays", 30))))
-        try:
+        # KMSInvalidStateException: already pending deletion, which is where delete leads anyway.
+        with _deleting(self.label, physical_id, "NotFoundException", "KMSInvalidStateException"):
             ctx.client("kms").schedule_key_deletion(KeyId=physical_id, PendingWindowInDays=window)
-        except ClientError as error:
-            # KMSInvalidStateException: already pending deletion, which is where delete leads anyway.
-            if not _gone(error, "NotFoundException", "KMSInvalidStateException"):
-                raise ProvisionError(
-                    f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
-                ) from error
 
     def _settle(self, kms: Any, key_id: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """Rotation and enablement, which CreateKey does not take."""
@@ -155,10 +146,5 @@ class Alias(_ResourceType):
         return Provisioned(physical_id, {})
 
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
-        try:
+        with _deleting(self.label, physical_id, "NotFoundException"):
             ctx.client("kms").delete_alias(AliasName=physical_id)
-        except ClientError as error:
-            if not _gone(error, "NotFoundException"):
-                raise ProvisionError(
-                    f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
-                ) from error

@@ -7,18 +7,13 @@ import zipfile
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from .common import (
     Context,
     Provisioned,
-    ProvisionError,
     _changed,
-    _code,
+    _deleting,
     _failing_as,
     _flag,
-    _gone,
-    _message,
     _number,
     _ResourceType,
     _tag_changes,
@@ -128,13 +123,8 @@ class Function(_ResourceType):
         return Provisioned(physical_id, {"Arn": arn})
 
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
-        try:
+        with _deleting(self.label, physical_id, "ResourceNotFoundException"):
             ctx.client("lambda").delete_function(FunctionName=physical_id)
-        except ClientError as error:
-            if not _gone(error, "ResourceNotFoundException"):
-                raise ProvisionError(
-                    f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
-                ) from error
 
 
 # Every property of AWS::Lambda::Permission is "Update requires: Replacement".
@@ -208,8 +198,5 @@ class Permission(_ResourceType):
         function = function or str(properties.get("FunctionName", ""))
         if not function or not statement_id:  # nothing names a statement: there is nothing to remove
             return
-        try:
+        with _deleting(self.label, function, "ResourceNotFoundException"):
             ctx.client("lambda").remove_permission(FunctionName=function, StatementId=statement_id)
-        except ClientError as error:
-            if not _gone(error, "ResourceNotFoundException"):
-                raise ProvisionError(f"{self.label} {function}: {_code(error)} {_message(error)}") from error

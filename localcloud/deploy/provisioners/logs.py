@@ -5,17 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from .common import (
     Context,
     Provisioned,
     ProvisionError,
     _changed,
-    _code,
+    _deleting,
     _failing_as,
-    _gone,
-    _message,
     _number,
     _quietly,
     _ResourceType,
@@ -75,13 +71,8 @@ class LogGroup(_ResourceType):
         return Provisioned(physical_id, {"Arn": f"{arn}:*"})
 
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
-        try:
+        with _deleting(self.label, physical_id, "ResourceNotFoundException"):
             ctx.client("logs").delete_log_group(logGroupName=physical_id)
-        except ClientError as error:
-            if not _gone(error, "ResourceNotFoundException"):
-                raise ProvisionError(
-                    f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
-                ) from error
 
     def _retention(self, logs: Any, name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         if not _changed(old, new, "RetentionInDays"):

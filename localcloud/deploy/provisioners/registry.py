@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .cdk import Metadata
-from .common import Provisioner, _ResourceType
+from .common import Provisioner, _ResourceType, _tag_list
 from .ecr import Repository
 from .events import EventRule
 from .iam import ManagedPolicy, Policy, Role
@@ -53,14 +53,13 @@ def with_stack_tags(
 ) -> dict[str, Any]:
     """The properties with the stack's tags added, as CloudFormation propagates them to every resource
     that takes tags (never to custom resources); the resource's own value of a key wins."""
-    provisioner = PROVISIONERS.get(resource_type)
-    if not stack_tags or not isinstance(provisioner, _ResourceType) or "Tags" not in provisioner.supported:
+    if not stack_tags or not takes_tags(resource_type):
         return properties
     own = properties.get("Tags") or []
     if isinstance(own, Mapping):
         return {**properties, "Tags": {**stack_tags, **own}}
     keys = {tag["Key"] for tag in own}
-    added = [{"Key": key, "Value": value} for key, value in stack_tags.items() if key not in keys]
+    added = _tag_list({key: value for key, value in stack_tags.items() if key not in keys})
     return {**properties, "Tags": [*own, *added]}
 
 

@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from .common import (
     Context,
     Provisioned,
     ProvisionError,
-    _code,
+    _deleting,
     _failing_as,
-    _gone,
-    _message,
     _ResourceType,
     _tag_changes,
     _tags,
@@ -62,15 +58,10 @@ class Project(_ResourceType):
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
         """DeleteProject answers DELETING and the project goes later; the delete does not wait for that."""
         rekognition = ctx.client("rekognition")
-        try:
+        with _deleting(self.label, physical_id, "ResourceNotFoundException"):
             arn = _project_arn(rekognition, physical_id)
             if arn is not None:
                 rekognition.delete_project(ProjectArn=arn)
-        except ClientError as error:
-            if not _gone(error, "ResourceNotFoundException"):
-                raise ProvisionError(
-                    f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
-                ) from error
 
 
 def _project_arn(rekognition: Any, name: str) -> str | None:

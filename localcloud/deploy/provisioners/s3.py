@@ -13,16 +13,16 @@ from .common import (
     Provisioned,
     ProvisionError,
     _changed,
-    _code,
+    _deleting,
     _document,
     _failing_as,
     _flag,
     _gone,
     _ignoring_missing,
-    _message,
     _number,
     _quietly,
     _ResourceType,
+    _tag_list,
     _tags,
     generated_name,
     partition,
@@ -192,13 +192,8 @@ class Bucket(_ResourceType):
 
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
         """Fails on a non-empty bucket, as CloudFormation does; emptying is the auto-delete resource's job."""
-        try:
+        with _deleting(self.label, physical_id, "NoSuchBucket", "404"):
             ctx.client("s3").delete_bucket(Bucket=physical_id)
-        except ClientError as error:
-            if not _gone(error, "NoSuchBucket", "404"):
-                raise ProvisionError(
-                    f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
-                ) from error
 
     def _configure(self, s3: Any, name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """Apply each sub-configuration that differs from ``old``, removing those ``new`` drops."""
@@ -255,7 +250,7 @@ class Bucket(_ResourceType):
             if _changed(old, new, "Tags"):
                 tags = _tags(new)
                 if tags:
-                    tag_set = [{"Key": k, "Value": v} for k, v in tags.items()]
+                    tag_set = _tag_list(tags)
                     s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tag_set})
                 else:
                     s3.delete_bucket_tagging(Bucket=name)
@@ -293,11 +288,8 @@ class BucketPolicy(_ResourceType):
 
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
         bucket = str(properties.get("Bucket") or physical_id.removesuffix("-policy"))
-        try:
+        with _deleting(self.label, bucket, "NoSuchBucket", "NoSuchBucketPolicy", "404"):
             ctx.client("s3").delete_bucket_policy(Bucket=bucket)
-        except ClientError as error:
-            if not _gone(error, "NoSuchBucket", "NoSuchBucketPolicy", "404"):
-                raise ProvisionError(f"{self.label} {bucket}: {_code(error)} {_message(error)}") from error
 
     def _put(self, ctx: Context, bucket: str, properties: Mapping[str, Any]) -> None:
         with _failing_as(self.label, bucket):

@@ -6,19 +6,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from .common import (
     Context,
     Provisioned,
     ProvisionError,
     _changed,
-    _code,
+    _deleting,
     _failing_as,
-    _gone,
-    _message,
     _ResourceType,
     _tag_changes,
+    _tag_list,
     _tags,
     generated_name,
 )
@@ -38,7 +35,7 @@ class Parameter(_ResourceType):
         self._check_pattern(name, properties)
         request = self._request(name, properties)
         if tags := _tags(properties):
-            request["Tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+            request["Tags"] = _tag_list(tags)
         with _failing_as(self.label, name):
             # Without Overwrite, a parameter of that name already there fails the create, as it should.
             ctx.client("ssm").put_parameter(**request)
@@ -65,7 +62,7 @@ class Parameter(_ResourceType):
                 ssm.add_tags_to_resource(
                     ResourceType="Parameter",
                     ResourceId=physical_id,
-                    Tags=[{"Key": k, "Value": v} for k, v in set_tags.items()],
+                    Tags=_tag_list(set_tags),
                 )
             if removed:
                 ssm.remove_tags_from_resource(
@@ -74,13 +71,8 @@ class Parameter(_ResourceType):
         return Provisioned(physical_id, self._attributes(new))
 
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
-        try:
+        with _deleting(self.label, physical_id, "ParameterNotFound"):
             ctx.client("ssm").delete_parameter(Name=physical_id)
-        except ClientError as error:
-            if not _gone(error, "ParameterNotFound"):
-                raise ProvisionError(
-                    f"{self.label} {physical_id}: {_code(error)} {_message(error)}"
-                ) from error
 
     def _check_pattern(self, name: str, properties: Mapping[str, Any]) -> None:
         """SSM refuses a value its AllowedPattern does not match; moto does not check, so it is done here."""
