@@ -35,12 +35,14 @@ def client_environment(endpoint_url: str) -> str:
 
 
 class ServedCloud:
-    """The local cloud another process serves (``python -m localcloud serve``), reached at its endpoint."""
+    """A local cloud at ``endpoint_url``: one another process serves (``python -m localcloud serve``),
+    or a ``LocalCloud`` of this one."""
 
     def __init__(self, endpoint_url: str) -> None:
         self.endpoint_url = endpoint_url
 
     def client(self, service_name: str, region: str = REGION) -> Any:
+        """A boto3 client of this local cloud, as any user would make one."""
         return boto3.session.Session().client(
             service_name, region_name=region, endpoint_url=self.endpoint_url, **CREDENTIALS
         )
@@ -115,9 +117,7 @@ class LocalCloud(BackgroundServer):
 
     def client(self, service_name: str, region: str = REGION) -> Any:
         """A boto3 client of this local cloud, as any user would make one."""
-        return boto3.session.Session().client(
-            service_name, region_name=region, endpoint_url=self.endpoint_url, **CREDENTIALS
-        )
+        return ServedCloud(self.endpoint_url).client(service_name, region)
 
     def _post(self, path: str) -> None:
         request = urllib.request.Request(self.endpoint_url + path, data=b"", method="POST")

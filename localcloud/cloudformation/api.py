@@ -30,8 +30,9 @@ from .descriptions import (
     stack_resources,
     stack_summary,
 )
-from .errors import ApiError, no_change_set, no_stack, validation
-from .records import STACK_TYPE, ChangeSet, Stack
+from .errors import no_change_set, no_stack, validation
+from .query import QueryError
+from .records import STACK_TYPE, ChangeSet, Stack, in_progress
 from .templates import parse_template, resolve_parameters, template_text
 
 LOG = logging.getLogger(__name__)
@@ -42,10 +43,6 @@ _PAGE = 100
 _NOT_UPDATABLE = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"})  # delete them first
 
 Operation = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-def _in_progress(status: str) -> bool:
-    return status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS"
 
 
 def _page(items: list[Any], token: str | None) -> tuple[list[Any], str | None]:
@@ -143,7 +140,7 @@ class CloudFormationApi:
 
     def create_stack(self, params: dict[str, Any]) -> dict[str, Any]:
         """A change set made and executed at once, without the REVIEW_IN_PROGRESS step."""
-        made = self._create_change_set(
+        made = self.create_change_set(
             {**params, "ChangeSetName": f"create-stack-{uuid.uuid4()}", "ChangeSetType": "CREATE"},
             review=False,
         )
@@ -155,7 +152,7 @@ class CloudFormationApi:
         return {"StackId": made["StackId"]}
 
     def update_stack(self, params: dict[str, Any]) -> dict[str, Any]:
-        made = self._create_change_set(
+        made = self.create_change_set(
             {**params, "ChangeSetName": f"update-stack-{uuid.uuid4()}", "ChangeSetType": "UPDATE"}
         )
         stack, change_set = self._change_set({"ChangeSetName": made["Id"]})
@@ -167,25 +164,22 @@ class CloudFormationApi:
         )
         return {"StackId": made["StackId"]}
 
-    def create_change_set(self, params: dict[str, Any]) -> dict[str, Any]:
-        return self._create_change_set(params)
-
-    def _create_change_set(self, params: dict[str, Any], *, review: bool = True) -> dict[str, Any]:
+    def create_change_set(self, params: dict[str, Any], *, review: bool = True) -> dict[str, Any]:
         name, kind = str(params["StackName"]), str(params.get("ChangeSetType") or "UPDATE")
         change_set_name = str(params["ChangeSetName"])
         existing = self._stacks.get(name)
         if kind == "IMPORT":
             raise validation("The local cloud does not import resources (ChangeSetType IMPORT).")
         if kind == "CREATE" and existing is not None and existing.status != "REVIEW_IN_PROGRESS":
-            raise ApiError("AlreadyExistsException", f"Stack [{name}] already exists")
+            raise QueryError("AlreadyExistsException", f"Stack [{name}] already exists")
         if kind == "UPDATE" and (existing is None or existing.status == "REVIEW_IN_PROGRESS"):
             raise validation(f"Stack [{name}] does not exist")
-        if existing is not None and (_in_progress(existing.status) or existing.status in _NOT_UPDATABLE):
+        if existing is not None and (in_progress(existing.status) or existing.status in _NOT_UPDATABLE):
             raise validation(
                 f"Stack:{existing.stack_id} is in {existing.status} state and can not be updated."
             )
         if existing is not None and change_set_name in {c.name for c in existing.change_sets.values()}:
-            raise ApiError("AlreadyExistsException", f"ChangeSet {change_set_name} already exists")
+            raise QueryError("AlreadyExistsException", f"ChangeSet {change_set_name} already exists")
         deployed = existing.deployment if existing is not None else None
         previous_body = existing.template_text if existing is not None and deployed is not None else None
         body = template_text(params, self.engine.cloud.client("s3", region=self.region), previous_body)
@@ -257,20 +251,20 @@ class CloudFormationApi:
         stack = self._stack(str(params["StackName"]))
         summaries = [change_set_summary(stack, c) for c in stack.change_sets.values()]
         page, token = _page(summaries, params.get("NextToken"))
-        return {"Summaries": page, **({"NextToken": token} if token else {})}
+        return {"Summaries": page, "NextToken": token}
 
     def delete_change_set(self, params: dict[str, Any]) -> dict[str, Any]:
         """A change set of an existing stack that is not there is already deleted (the CDK CLI relies on
         this: it deletes its change set by name before every deploy)."""
         try:
             stack, change_set = self._change_set(params)
-        except ApiError as error:
+        except QueryError as error:
             if error.code != "ChangeSetNotFound" or not params.get("StackName"):
                 raise
             self._stack(str(params["StackName"]))
             return {}
         if change_set.execution_status == "EXECUTE_IN_PROGRESS":
-            raise ApiError(
+            raise QueryError(
                 "InvalidChangeSetStatus",
                 f"Cannot delete ChangeSet in status {change_set.execution_status}",
             )
@@ -281,17 +275,17 @@ class CloudFormationApi:
     def execute_change_set(self, params: dict[str, Any]) -> dict[str, Any]:
         stack, change_set = self._change_set(params)
         if change_set.execution_status != "AVAILABLE":
-            raise ApiError(
+            raise QueryError(
                 "InvalidChangeSetStatus",
                 f"ChangeSet [{change_set.id}] cannot be executed in its current execution status of "
                 f"[{change_set.execution_status}]",
             )
-        if _in_progress(stack.status):
+        if in_progress(stack.status):
             raise validation(f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated.")
         change_set.execution_status = "EXECUTE_IN_PROGRESS"
         stack.status = "CREATE_IN_PROGRESS" if stack.deployment is None else "UPDATE_IN_PROGRESS"  # its event
-        records.save(self.workspace, stack)
         stack.request_token = params.get("ClientRequestToken")
+        records.save(self.workspace, stack)
         self._start(lambda: self._execute(stack, change_set))
         return {}
 
@@ -361,14 +355,14 @@ class CloudFormationApi:
         name = params.get("StackName")
         stacks = [self._stack(str(name), deleted=True)] if name else list(self._stacks.values())
         page, token = _page([stack_description(s) for s in stacks], params.get("NextToken"))
-        return {"Stacks": page, **({"NextToken": token} if token else {})}
+        return {"Stacks": page, "NextToken": token}
 
     def list_stacks(self, params: dict[str, Any]) -> dict[str, Any]:
         wanted = set(params.get("StackStatusFilter") or [])
         stacks = [*self._stacks.values(), *self._deleted.values()]
         summaries = [stack_summary(s) for s in stacks if not wanted or s.status in wanted]
         page, token = _page(summaries, params.get("NextToken"))
-        return {"StackSummaries": page, **({"NextToken": token} if token else {})}
+        return {"StackSummaries": page, "NextToken": token}
 
     def get_template(self, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("ChangeSetName"):
@@ -382,10 +376,10 @@ class CloudFormationApi:
         name = str(params.get("StackName", ""))
         try:
             stack = self._stack(name, deleted=True)
-        except ApiError as error:  # this operation words it so (the CDK CLI tolerates it after a destroy)
+        except QueryError as error:  # this operation words it so (the CDK CLI tolerates it after a destroy)
             raise validation(f"Stack [{name}] does not exist") from error
         page, token = _page(list(reversed(stack.events)), params.get("NextToken"))
-        return {"StackEvents": page, **({"NextToken": token} if token else {})}
+        return {"StackEvents": page, "NextToken": token}
 
     def list_stack_resources(self, params: dict[str, Any]) -> dict[str, Any]:
         stack = self._stack(str(params["StackName"]))
@@ -394,7 +388,7 @@ class CloudFormationApi:
             for r in stack_resources(stack)
         ]
         page, token = _page(summaries, params.get("NextToken"))
-        return {"StackResourceSummaries": page, **({"NextToken": token} if token else {})}
+        return {"StackResourceSummaries": page, "NextToken": token}
 
     def describe_stack_resources(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("StackName"):
@@ -418,13 +412,13 @@ class CloudFormationApi:
     def delete_stack(self, params: dict[str, Any]) -> dict[str, Any]:
         try:
             stack = self._stack(str(params["StackName"]))
-        except ApiError:
+        except QueryError:
             return {}  # deleting a stack that does not exist succeeds
         if stack.termination_protection:
             raise validation(f"Stack [{stack.name}] cannot be deleted while TerminationProtection is enabled")
         if stack.status == "DELETE_IN_PROGRESS":
             return {}
-        if _in_progress(stack.status):
+        if in_progress(stack.status):
             raise validation(f"Stack [{stack.name}] is in {stack.status} state and can not be deleted.")
         stack.request_token = params.get("ClientRequestToken")
         if stack.deployment is None:

@@ -9,7 +9,8 @@ from ..deploy.builtins import BUILTINS
 from ..deploy.engine import CUSTOM, WAIT_CONDITION
 from ..deploy.intrinsics import Pseudo, Resolver, TemplateError
 from ..deploy.provisioners import provisioner_for
-from .errors import ApiError, validation
+from .errors import validation
+from .query import QueryError
 
 _EXTRA_TYPES = frozenset({CUSTOM, WAIT_CONDITION, "AWS::CloudFormation::WaitConditionHandle"})
 _NAMING_PROPERTIES = ("RoleName", "ManagedPolicyName", "UserName", "GroupName")
@@ -47,7 +48,7 @@ def check_capabilities(template: Mapping[str, Any], capabilities: list[Any]) -> 
     named = any(any(key in (r.get("Properties") or {}) for key in _NAMING_PROPERTIES) for r in iam)
     needed = "CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM" if iam else None
     if needed and needed not in capabilities and "CAPABILITY_NAMED_IAM" not in capabilities:
-        raise ApiError("InsufficientCapabilitiesException", f"Requires capabilities : [{needed}]")
+        raise QueryError("InsufficientCapabilitiesException", f"Requires capabilities : [{needed}]")
 
 
 def check_rules(template: Mapping[str, Any], parameters: Mapping[str, str], pseudo: Pseudo) -> None:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from .query import QueryError as ApiError
+from .query import QueryError
 
 
-def validation(message: str) -> ApiError:
+def validation(message: str) -> QueryError:
     """ValidationError: what CloudFormation answers for most bad requests and missing stacks."""
-    return ApiError("ValidationError", message)
+    return QueryError("ValidationError", message)
 
 
-def no_stack(name: str) -> ApiError:
+def no_stack(name: str) -> QueryError:
     return validation(f"Stack with id {name} does not exist")
 
 
-def no_change_set(name: str) -> ApiError:
+def no_change_set(name: str) -> QueryError:
     """Modelled as ChangeSetNotFoundException, whose wire code is ChangeSetNotFound (HTTP 404)."""
-    return ApiError("ChangeSetNotFound", f"ChangeSet [{name}] does not exist", status=404)
-
-
-__all__ = ["ApiError", "no_change_set", "no_stack", "validation"]
+    return QueryError("ChangeSetNotFound", f"ChangeSet [{name}] does not exist", status=404)

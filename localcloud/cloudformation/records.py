@@ -18,11 +18,16 @@ from typing import Any
 
 from ..deploy.deployment import Deployment
 from ..workspace import Workspace
-from .errors import ApiError
+from .query import QueryError
 from .templates import parse_template
 
 RECORD_FILE = "cloudformation.json"
 STACK_TYPE = "AWS::CloudFormation::Stack"
+
+
+def in_progress(status: str) -> bool:
+    """An operation runs (REVIEW_IN_PROGRESS waits for the user, not for us)."""
+    return status.endswith("_IN_PROGRESS") and status != "REVIEW_IN_PROGRESS"
 
 
 @dataclass
@@ -154,7 +159,7 @@ def _read(record: Path, deployment: Deployment | None) -> Stack | None:
     stack = Stack(**data, change_sets=change_sets, deployment=deployment)
     if deployment is not None and deployment.stack_id != stack.stack_id:
         return None
-    if stack.status.endswith("_IN_PROGRESS") and stack.status != "REVIEW_IN_PROGRESS":
+    if in_progress(stack.status):
         _end_interrupted(stack)
     elif deployment is not None:
         stack.status = deployment.status
@@ -180,5 +185,5 @@ def _end_interrupted(stack: Stack) -> None:
 def _template(body: str | None) -> Any:
     try:
         return parse_template(body) if body is not None else None
-    except ApiError:
+    except QueryError:
         return None

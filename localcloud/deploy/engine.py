@@ -9,7 +9,6 @@ event, one line each, in the order they happen.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections import Counter
@@ -25,8 +24,6 @@ from .builtins import BUILTINS
 from .concurrency import DEFAULT_WORKERS, reverse, run_graph
 from .custom_resources import (
     CustomResourceFailed,
-    CustomResourceRunner,
-    ProviderFunction,
     made_up_id,
 )
 from .deployment import DeployFailed, Deployment, Resource, StackContext
@@ -115,7 +112,7 @@ class Engine:
             raise DeployFailed("; ".join(failed_rules), previous)
         journal: Journal = []
         code = (deployment, previous) if previous is not None else (deployment,)
-        with self._schedules(code):
+        with self.providers.schedules(code):
             failure = run_graph(
                 dependency_order(stack.template),
                 dependencies(stack.template),
@@ -126,7 +123,7 @@ class Engine:
         if failure is not None:
             if not isinstance(failure, DeployFailed):
                 raise failure
-            with self._schedules(code):
+            with self.providers.schedules(code):
                 failure.remaining = self._roll_back(stack, deployment, previous, journal, verb)
             if failure.remaining is None:  # a create rolled back: the stack is gone
                 self.cloud.signals.close_stack(stack.stack_name)
@@ -152,7 +149,7 @@ class Engine:
         self._stack_event(stack, "DELETE_IN_PROGRESS", "User Initiated")
         try:
             resources = list(deployment.resources.values())
-            with self._schedules((deployment,)):
+            with self.providers.schedules((deployment,)):
                 self._delete_all(stack, deployment.template, resources, (deployment,), record=deployment)
         except DeployFailed as failure:
             deployment.status = "DELETE_FAILED"
@@ -275,7 +272,7 @@ class Engine:
                 logical_id, resource_type, physical, {}, properties
             ), "updated" if before else "created"
         if self._is_custom(resource_type):
-            runner, function = self._custom(properties, deployment)
+            runner, function = self.providers.find(properties, deployment)
             self._in_flight[logical_id] = properties
             if before is None:
                 answer = runner.request(function, "Create", logical_id, resource_type, properties)
@@ -347,7 +344,7 @@ class Engine:
             if resource.type in BUILTINS:
                 BUILTINS[resource.type]("Delete", resource.properties, self._client)
             elif self._is_custom(resource.type):
-                runner, function = self._custom(resource.properties, *deployments)
+                runner, function = self.providers.find(resource.properties, *deployments)
                 self._in_flight[resource.logical_id] = resource.properties
                 runner.request(
                     function,
@@ -442,7 +439,7 @@ class Engine:
             physical_id=after.physical_id,
         )
         if self._is_custom(before.type):
-            runner, function = self._custom(before.properties, *code)
+            runner, function = self.providers.find(before.properties, *code)
             runner.request(
                 function,
                 "Update",
@@ -477,14 +474,6 @@ class Engine:
     @staticmethod
     def _is_custom(resource_type: str) -> bool:
         return resource_type.startswith("Custom::") or resource_type == CUSTOM
-
-    def _custom(
-        self, properties: Mapping[str, Any], *deployments: Deployment
-    ) -> tuple[CustomResourceRunner, ProviderFunction]:
-        return self.providers.find(properties, *deployments)
-
-    def _schedules(self, deployments: tuple[Deployment, ...]) -> contextlib.AbstractContextManager[None]:
-        return self.providers.schedules(deployments)
 
     def _client(self, service: str) -> Any:
         return self.cloud.client(service, region=self.region)

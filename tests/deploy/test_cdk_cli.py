@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from localcloud.cdk_cli import cdk_executable
 from localcloud.inventory import leftovers
+from localcloud.server import ServedCloud
 
 from .cli_helpers import ROOT, STACK, V2_DATA, localcloud
 
@@ -50,13 +50,7 @@ class Serve:
         self.environment = dict(item.split("=", 1) for item in exported.group(1).split())
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.environment["AWS_ENDPOINT_URL"],
-            region_name=self.environment["AWS_REGION"],
-            aws_access_key_id=self.environment["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=self.environment["AWS_SECRET_ACCESS_KEY"],
-        )
+        return ServedCloud(self.environment["AWS_ENDPOINT_URL"]).client(service)
 
     def stop(self) -> str:
         """SIGINT, as Ctrl-C: the cloud is saved; what it printed meanwhile is returned."""
