@@ -77,14 +77,26 @@ def serve(state: Path) -> Iterator[Serve]:
 
 
 def cdk(serve: Serve, tmp_path: Path, *args: str, **context: str) -> subprocess.CompletedProcess[str]:
-    """The pinned CLI with the caller's environment (no AWS credentials) plus what ``serve`` printed."""
+    """The pinned CLI with the caller's environment (no AWS credentials) plus what ``serve`` printed.
+
+    Its two streams come back as one ``stdout``: the CLI prints progress on standard error, or on
+    standard output when it detects CI (``CI=true``), as CI machines set.
+    """
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     environment.update(serve.environment, CDK_DISABLE_CLI_TELEMETRY="true", HOME=str(tmp_path))
     environment["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), environment["PATH"]])
     command = [cdk_executable(), *args, "--no-notices", "--output", str(tmp_path / "cdk.out")]
     for key, value in context.items():
         command += ["--context", f"{key}={value}"]
-    return subprocess.run(command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=600,
+    )
 
 
 def stack(serve: Serve, name: str = STACK) -> dict[str, Any]:
@@ -105,7 +117,7 @@ def test_bootstrap_deploy_update_replace_fail_and_destroy_with_the_real_cdk_cli(
     assert serve.environment["AWS_ENDPOINT_URL"] in uploaded.stdout
     # WHEN the account is bootstrapped THEN CDKToolkit is a stack of our engine with its SSM parameter
     bootstrapped = cdk(serve, tmp_path, "bootstrap", ENVIRONMENT)
-    assert bootstrapped.returncode == 0, bootstrapped.stdout + bootstrapped.stderr
+    assert bootstrapped.returncode == 0, bootstrapped.stdout
     assert stack(serve, TOOLKIT)["StackStatus"] == "CREATE_COMPLETE"
     version = serve.client("ssm").get_parameter(Name="/cdk-bootstrap/hnb659fds/version")["Parameter"]
     # AND it survives a restart of the saved local cloud (the next deploy needs all of it)
@@ -134,32 +146,31 @@ def _deploy_update_replace_fail_destroy(serve: Serve, tmp_path: Path) -> None:
 
     # WHEN the example app is deployed THEN the model is trained and the CLI streamed our events
     created = cdk(serve, tmp_path, "deploy", "--require-approval", "never")
-    assert created.returncode == 0, created.stdout + created.stderr
-    printed = created.stdout + created.stderr  # the CLI's progress display is on standard error
-    assert re.search(r"CREATE_COMPLETE\s*\|\s*AWS::CloudFormation::WaitCondition", printed)
+    assert created.returncode == 0, created.stdout
+    assert re.search(r"CREATE_COMPLETE\s*\|\s*AWS::CloudFormation::WaitCondition", created.stdout)
     assert stack(serve)["StackStatus"] == "CREATE_COMPLETE"
     arn = outputs(serve)["ProjectVersionArn"]
-    assert f"{STACK}.ProjectVersionArn = {arn}" in printed
+    assert f"{STACK}.ProjectVersionArn = {arn}" in created.stdout
     assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"]["team"] == "vision"
 
     # WHEN a tag changes THEN `cdk diff` shows it and the deploy updates the same version in place
     diff = cdk(serve, tmp_path, "diff", team="robots")
-    assert diff.returncode == 0, diff.stdout + diff.stderr
-    assert re.search(r"\[~\] Custom::RekognitionProjectVersion", diff.stdout + diff.stderr)
-    assert "robots" in diff.stdout + diff.stderr
+    assert diff.returncode == 0, diff.stdout
+    assert re.search(r"\[~\] Custom::RekognitionProjectVersion", diff.stdout)
+    assert "robots" in diff.stdout
     tagged = cdk(serve, tmp_path, "deploy", "--require-approval", "never", team="robots")
-    assert tagged.returncode == 0, tagged.stdout + tagged.stderr
+    assert tagged.returncode == 0, tagged.stdout
     assert outputs(serve)["ProjectVersionArn"] == arn
     assert rekognition.list_tags_for_resource(ResourceArn=arn)["Tags"]["team"] == "robots"
     assert stack(serve)["StackStatus"] == "UPDATE_COMPLETE"
     # AND deploying it again changes nothing: the CLI finds the template it sent and skips the deploy
     again = cdk(serve, tmp_path, "deploy", "--require-approval", "never", team="robots")
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert "(no changes)" in again.stderr, again.stderr
+    assert again.returncode == 0, again.stdout
+    assert "(no changes)" in again.stdout, again.stdout
 
     # WHEN the training data changes THEN a new version replaces the old one, which is deleted
     replaced = cdk(serve, tmp_path, "deploy", "--require-approval", "never", team="robots", **V2_DATA)
-    assert replaced.returncode == 0, replaced.stdout + replaced.stderr
+    assert replaced.returncode == 0, replaced.stdout
     new_arn = outputs(serve)["ProjectVersionArn"]
     assert new_arn != arn
     name = arn.split(":project/")[1].split("/")[0]
@@ -172,7 +183,7 @@ def _deploy_update_replace_fail_destroy(serve: Serve, tmp_path: Path) -> None:
         serve, tmp_path, "deploy", "--require-approval", "never", team="robots", training_manifest="nope"
     )
     assert failed.returncode != 0
-    assert "failed to deploy" in failed.stderr and "UPDATE_ROLLBACK_IN_PROG" in failed.stderr
+    assert "failed to deploy" in failed.stdout and "UPDATE_ROLLBACK_IN_PROG" in failed.stdout
     assert stack(serve)["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
     assert outputs(serve)["ProjectVersionArn"] == new_arn
     events = serve.client("cloudformation").describe_stack_events(StackName=STACK)["StackEvents"]
@@ -181,7 +192,7 @@ def _deploy_update_replace_fail_destroy(serve: Serve, tmp_path: Path) -> None:
     # WHEN destroyed THEN the stack is gone by name, DELETE_COMPLETE by its id
     stack_id = stack(serve)["StackId"]
     destroyed = cdk(serve, tmp_path, "destroy", "--force")
-    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    assert destroyed.returncode == 0, destroyed.stdout
     assert stack(serve, stack_id)["StackStatus"] == "DELETE_COMPLETE"
     with pytest.raises(serve.client("cloudformation").exceptions.ClientError, match="does not exist"):
         stack(serve)
