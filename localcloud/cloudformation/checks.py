@@ -5,24 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..deploy.builtins import BUILTINS
-from ..deploy.engine import CUSTOM, WAIT_CONDITION
+from ..deploy.engine import provisionable
 from ..deploy.intrinsics import Pseudo, Resolver, TemplateError
-from ..deploy.provisioners import provisioner_for
 from .errors import validation
 from .query import QueryError
 
-_EXTRA_TYPES = frozenset({CUSTOM, WAIT_CONDITION, "AWS::CloudFormation::WaitConditionHandle"})
 _NAMING_PROPERTIES = ("RoleName", "ManagedPolicyName", "UserName", "GroupName")
-
-
-def _supported(resource_type: str) -> bool:
-    return (
-        resource_type.startswith("Custom::")
-        or resource_type in _EXTRA_TYPES
-        or resource_type in BUILTINS
-        or provisioner_for(resource_type) is not None
-    )
 
 
 def check_types(template: Mapping[str, Any]) -> None:
@@ -31,7 +19,7 @@ def check_types(template: Mapping[str, Any]) -> None:
         {
             str(resource.get("Type")) if isinstance(resource, Mapping) else repr(resource)
             for resource in template["Resources"].values()
-            if not isinstance(resource, Mapping) or not _supported(str(resource.get("Type", "")))
+            if not isinstance(resource, Mapping) or not provisionable(str(resource.get("Type", "")))
         }
     )
     if unknown:

@@ -38,6 +38,20 @@ WAIT_CONDITION = "AWS::CloudFormation::WaitCondition"
 Journal = list[tuple[str, "Resource | None", "Resource"]]  # (kind, before, after) in completion order
 
 
+def is_custom(resource_type: str) -> bool:
+    return resource_type.startswith("Custom::") or resource_type == CUSTOM
+
+
+def provisionable(resource_type: str) -> bool:
+    """Whether the engine makes resources of this type (CreateChangeSet refuses the others up front)."""
+    return (
+        is_custom(resource_type)
+        or resource_type == WAIT_CONDITION
+        or resource_type in BUILTINS
+        or provisioner_for(resource_type) is not None
+    )
+
+
 class Engine:
     def __init__(
         self,
@@ -221,7 +235,7 @@ class Engine:
             )
         except (ProvisionError, CustomResourceFailed, TemplateError) as error:
             physical = getattr(error, "physical_id", None)
-            if verb == "CREATE" and not physical and self._is_custom(resource_type):
+            if verb == "CREATE" and not physical and is_custom(resource_type):
                 physical = made_up_id(
                     stack.stack_name, logical_id
                 )  # CloudFormation's, for a Create unanswered
@@ -230,7 +244,7 @@ class Engine:
                 if verb == "CREATE" and physical:  # CloudFormation deletes what a failed create reported
                     failed = Resource(logical_id, resource_type, str(physical), {}, properties, policy)
                     journal.append(("created", None, failed))
-                elif before is not None and self._is_custom(resource_type):
+                elif before is not None and is_custom(resource_type):
                     journal.append(("failed-update", before, before))
             self._resource_event(
                 stack,
@@ -271,7 +285,7 @@ class Engine:
             return Resource(
                 logical_id, resource_type, physical, {}, properties
             ), "updated" if before else "created"
-        if self._is_custom(resource_type):
+        if is_custom(resource_type):
             runner, function = self.providers.find(properties, deployment)
             self._in_flight[logical_id] = properties
             if before is None:
@@ -343,7 +357,7 @@ class Engine:
         try:
             if resource.type in BUILTINS:
                 BUILTINS[resource.type]("Delete", resource.properties, self._client)
-            elif self._is_custom(resource.type):
+            elif is_custom(resource.type):
                 runner, function = self.providers.find(resource.properties, *deployments)
                 self._in_flight[resource.logical_id] = resource.properties
                 runner.request(
@@ -438,7 +452,7 @@ class Engine:
             "(rollback)",
             physical_id=after.physical_id,
         )
-        if self._is_custom(before.type):
+        if is_custom(before.type):
             runner, function = self.providers.find(before.properties, *code)
             runner.request(
                 function,
@@ -470,10 +484,6 @@ class Engine:
         )
 
     # -- helpers ------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _is_custom(resource_type: str) -> bool:
-        return resource_type.startswith("Custom::") or resource_type == CUSTOM
 
     def _client(self, service: str) -> Any:
         return self.cloud.client(service, region=self.region)

@@ -1109,6 +1109,15 @@ def test_create_change_set_refuses_as_cloudformation_does(cfn: Any) -> None:
     code, message, status = error_of(unsupported)
     assert (code, status) == ("ValidationError", 400)
     assert "AWS::EC2::VPC" in message
+    # AND so is a wait condition handle: the engine's wait conditions take no handle
+    with pytest.raises(ClientError) as handle:
+        cfn.create_change_set(
+            StackName="vpc",
+            ChangeSetName="c",
+            ChangeSetType="CREATE",
+            TemplateBody=body_of({"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}),
+        )
+    assert "AWS::CloudFormation::WaitConditionHandle" in error_of(handle)[1]
     # AND a stack that is not there is not described
     with pytest.raises(ClientError) as undescribed:
         cfn.describe_stacks(StackName="vpc")
