@@ -6,7 +6,7 @@ import json
 import logging
 import secrets
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
@@ -172,11 +172,19 @@ def _tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
-def _tag_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """The tags to set and the tag keys to remove to go from ``old`` to ``new``."""
+def _retag(
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    tag: Callable[[dict[str, str]], object],
+    untag: Callable[[list[str]], object],
+) -> None:
+    """From ``old``'s tags to ``new``'s through the service's own pair of calls: ``tag`` the keys set or
+    changed, ``untag`` the keys dropped; neither is called with nothing to do."""
     before, after = _tags(old), _tags(new)
-    changed = {k: v for k, v in after.items() if before.get(k) != v}
-    return changed, sorted(set(before) - set(after))
+    if changed := {k: v for k, v in after.items() if before.get(k) != v}:
+        tag(changed)
+    if removed := sorted(set(before) - set(after)):
+        untag(removed)
 
 
 def _changed(old: Mapping[str, Any], new: Mapping[str, Any], *names: str) -> bool:

@@ -17,7 +17,7 @@ from .common import (
     _ignoring_missing,
     _quietly,
     _ResourceType,
-    _tag_changes,
+    _retag,
     _tag_list,
     _tags,
     generated_name,
@@ -93,12 +93,13 @@ class Repository(_ResourceType):
                 ecr.put_image_scanning_configuration(
                     repositoryName=physical_id, imageScanningConfiguration=self._scanning(new)
                 )
-            set_tags, removed = _tag_changes(old, new)
             arn = self._arn(ctx, physical_id)
-            if set_tags:
-                ecr.tag_resource(resourceArn=arn, tags=_tag_list(set_tags))
-            if removed:
-                ecr.untag_resource(resourceArn=arn, tagKeys=removed)
+            _retag(
+                old,
+                new,
+                lambda tags: ecr.tag_resource(resourceArn=arn, tags=_tag_list(tags)),
+                lambda keys: ecr.untag_resource(resourceArn=arn, tagKeys=keys),
+            )
         self._policies(ecr, physical_id, old, new)
         return Provisioned(physical_id, self._attributes(ctx, physical_id))
 

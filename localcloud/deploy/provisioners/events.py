@@ -19,7 +19,7 @@ from .common import (
     _number,
     _quietly,
     _ResourceType,
-    _tag_changes,
+    _retag,
     _tag_list,
     _tags,
     generated_name,
@@ -147,11 +147,12 @@ class EventRule(_ResourceType):
             stale = [i for i in self._target_ids(events, name, bus) if i not in wanted]
             if stale:
                 self._check(events.remove_targets(Rule=name, Ids=stale, **_on(bus)), name, "RemoveTargets")
-            set_tags, removed = _tag_changes(old, new)
-            if set_tags:
-                events.tag_resource(ResourceARN=arn, Tags=_tag_list(set_tags))
-            if removed:
-                events.untag_resource(ResourceARN=arn, TagKeys=removed)
+            _retag(
+                old,
+                new,
+                lambda tags: events.tag_resource(ResourceARN=arn, Tags=_tag_list(tags)),
+                lambda keys: events.untag_resource(ResourceARN=arn, TagKeys=keys),
+            )
         self._put_targets(events, name, bus, targets)
         return Provisioned(physical_id, {"Arn": arn, "RuleName": name})
 

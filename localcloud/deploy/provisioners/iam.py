@@ -21,7 +21,7 @@ from .common import (
     _ignoring_missing,
     _number,
     _ResourceType,
-    _tag_changes,
+    _retag,
     _tag_list,
     _tags,
     generated_name,
@@ -127,11 +127,12 @@ class Role(_ResourceType):
                     )
                 else:
                     iam.delete_role_permissions_boundary(RoleName=physical_id)
-            set_tags, removed = _tag_changes(old, new)
-            if set_tags:
-                iam.tag_role(RoleName=physical_id, Tags=_tag_list(set_tags))
-            if removed:
-                iam.untag_role(RoleName=physical_id, TagKeys=removed)
+            _retag(
+                old,
+                new,
+                lambda tags: iam.tag_role(RoleName=physical_id, Tags=_tag_list(tags)),
+                lambda keys: iam.untag_role(RoleName=physical_id, TagKeys=keys),
+            )
         self._policies(iam, physical_id, old, new)
         with _failing_as(self.label, physical_id):
             role = iam.get_role(RoleName=physical_id)["Role"]

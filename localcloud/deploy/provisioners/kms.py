@@ -17,7 +17,7 @@ from .common import (
     _number,
     _quietly,
     _ResourceType,
-    _tag_changes,
+    _retag,
     _tags,
     partition,
 )
@@ -82,11 +82,12 @@ class Key(_ResourceType):
                 kms.put_key_policy(
                     KeyId=physical_id, PolicyName="default", Policy=_document(new["KeyPolicy"])
                 )
-            set_tags, removed = _tag_changes(old, new)
-            if set_tags:
-                kms.tag_resource(KeyId=physical_id, Tags=_kms_tags(set_tags))
-            if removed:
-                kms.untag_resource(KeyId=physical_id, TagKeys=removed)
+            _retag(
+                old,
+                new,
+                lambda tags: kms.tag_resource(KeyId=physical_id, Tags=_kms_tags(tags)),
+                lambda keys: kms.untag_resource(KeyId=physical_id, TagKeys=keys),
+            )
         self._settle(kms, physical_id, old, new)
         return Provisioned(physical_id, self._attributes(ctx, physical_id))
 

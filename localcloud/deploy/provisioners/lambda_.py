@@ -16,7 +16,7 @@ from .common import (
     _flag,
     _number,
     _ResourceType,
-    _tag_changes,
+    _retag,
     _tags,
     generated_name,
 )
@@ -115,11 +115,12 @@ class Function(_ResourceType):
             if configuration != _function_configuration(old):
                 lam.update_function_configuration(FunctionName=physical_id, **configuration)
             arn = str(lam.get_function(FunctionName=physical_id)["Configuration"]["FunctionArn"])
-            set_tags, removed = _tag_changes(old, new)
-            if set_tags:
-                lam.tag_resource(Resource=arn, Tags=set_tags)
-            if removed:
-                lam.untag_resource(Resource=arn, TagKeys=removed)
+            _retag(
+                old,
+                new,
+                lambda tags: lam.tag_resource(Resource=arn, Tags=tags),
+                lambda keys: lam.untag_resource(Resource=arn, TagKeys=keys),
+            )
         return Provisioned(physical_id, {"Arn": arn})
 
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:

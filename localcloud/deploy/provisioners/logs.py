@@ -15,7 +15,7 @@ from .common import (
     _number,
     _quietly,
     _ResourceType,
-    _tag_changes,
+    _retag,
     _tags,
     generated_name,
     partition,
@@ -63,11 +63,12 @@ class LogGroup(_ResourceType):
                     logs.associate_kms_key(logGroupName=physical_id, kmsKeyId=str(new["KmsKeyId"]))
                 else:
                     logs.disassociate_kms_key(logGroupName=physical_id)
-            set_tags, removed = _tag_changes(old, new)
-            if set_tags:
-                logs.tag_resource(resourceArn=arn, tags=set_tags)
-            if removed:
-                logs.untag_resource(resourceArn=arn, tagKeys=removed)
+            _retag(
+                old,
+                new,
+                lambda tags: logs.tag_resource(resourceArn=arn, tags=tags),
+                lambda keys: logs.untag_resource(resourceArn=arn, tagKeys=keys),
+            )
         return Provisioned(physical_id, {"Arn": f"{arn}:*"})
 
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:

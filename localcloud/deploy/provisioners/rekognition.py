@@ -12,7 +12,7 @@ from .common import (
     _deleting,
     _failing_as,
     _ResourceType,
-    _tag_changes,
+    _retag,
     _tags,
 )
 
@@ -48,11 +48,12 @@ class Project(_ResourceType):
                 raise ProvisionError(
                     f"{self.label} {physical_id}: ResourceNotFoundException it no longer exists"
                 )
-            set_tags, removed = _tag_changes(old, new)
-            if set_tags:
-                rekognition.tag_resource(ResourceArn=arn, Tags=set_tags)
-            if removed:
-                rekognition.untag_resource(ResourceArn=arn, TagKeys=removed)
+            _retag(
+                old,
+                new,
+                lambda tags: rekognition.tag_resource(ResourceArn=arn, Tags=tags),
+                lambda keys: rekognition.untag_resource(ResourceArn=arn, TagKeys=keys),
+            )
         return Provisioned(physical_id, {"Arn": arn})
 
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:

@@ -14,7 +14,7 @@ from .common import (
     _deleting,
     _failing_as,
     _ResourceType,
-    _tag_changes,
+    _retag,
     _tag_list,
     _tags,
     generated_name,
@@ -57,17 +57,16 @@ class Parameter(_ResourceType):
                 if "Description" in old and "Description" not in new:
                     request["Description"] = ""  # Overwrite keeps a description it is not given
                 ssm.put_parameter(**request, Overwrite=True)
-            set_tags, removed = _tag_changes(old, new)
-            if set_tags:
-                ssm.add_tags_to_resource(
-                    ResourceType="Parameter",
-                    ResourceId=physical_id,
-                    Tags=_tag_list(set_tags),
-                )
-            if removed:
-                ssm.remove_tags_from_resource(
-                    ResourceType="Parameter", ResourceId=physical_id, TagKeys=removed
-                )
+            _retag(
+                old,
+                new,
+                lambda tags: ssm.add_tags_to_resource(
+                    ResourceType="Parameter", ResourceId=physical_id, Tags=_tag_list(tags)
+                ),
+                lambda keys: ssm.remove_tags_from_resource(
+                    ResourceType="Parameter", ResourceId=physical_id, TagKeys=keys
+                ),
+            )
         return Provisioned(physical_id, self._attributes(new))
 
     def delete(self, ctx: Context, physical_id: str, properties: Mapping[str, Any]) -> None:
