@@ -30,7 +30,7 @@ from .descriptions import (
     stack_resources,
     stack_summary,
 )
-from .errors import no_change_set, no_stack, validation
+from .errors import modelled, no_change_set, no_stack, validation
 from .query import QueryError
 from .records import STACK_TYPE, ChangeSet, Stack, in_progress
 from .templates import parse_template, resolve_parameters, template_text
@@ -171,7 +171,7 @@ class CloudFormationApi:
         if kind == "IMPORT":
             raise validation("The local cloud does not import resources (ChangeSetType IMPORT).")
         if kind == "CREATE" and existing is not None and existing.status != "REVIEW_IN_PROGRESS":
-            raise QueryError("AlreadyExistsException", f"Stack [{name}] already exists")
+            raise modelled("AlreadyExistsException", f"Stack [{name}] already exists")
         if kind == "UPDATE" and (existing is None or existing.status == "REVIEW_IN_PROGRESS"):
             raise validation(f"Stack [{name}] does not exist")
         if existing is not None and (in_progress(existing.status) or existing.status in _NOT_UPDATABLE):
@@ -179,7 +179,7 @@ class CloudFormationApi:
                 f"Stack:{existing.stack_id} is in {existing.status} state and can not be updated."
             )
         if existing is not None and change_set_name in {c.name for c in existing.change_sets.values()}:
-            raise QueryError("AlreadyExistsException", f"ChangeSet {change_set_name} already exists")
+            raise modelled("AlreadyExistsException", f"ChangeSet {change_set_name} already exists")
         deployed = existing.deployment if existing is not None else None
         previous_body = existing.template_text if existing is not None and deployed is not None else None
         body = template_text(params, self.engine.cloud.client("s3", region=self.region), previous_body)
@@ -264,8 +264,8 @@ class CloudFormationApi:
             self._stack(str(params["StackName"]))
             return {}
         if change_set.execution_status == "EXECUTE_IN_PROGRESS":
-            raise QueryError(
-                "InvalidChangeSetStatus",
+            raise modelled(
+                "InvalidChangeSetStatusException",
                 f"Cannot delete ChangeSet in status {change_set.execution_status}",
             )
         del stack.change_sets[change_set.id]
@@ -275,8 +275,8 @@ class CloudFormationApi:
     def execute_change_set(self, params: dict[str, Any]) -> dict[str, Any]:
         stack, change_set = self._change_set(params)
         if change_set.execution_status != "AVAILABLE":
-            raise QueryError(
-                "InvalidChangeSetStatus",
+            raise modelled(
+                "InvalidChangeSetStatusException",
                 f"ChangeSet [{change_set.id}] cannot be executed in its current execution status of "
                 f"[{change_set.execution_status}]",
             )

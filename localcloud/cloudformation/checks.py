@@ -7,8 +7,7 @@ from typing import Any
 
 from ..deploy.engine import provisionable
 from ..deploy.intrinsics import Pseudo, Resolver, TemplateError
-from .errors import validation
-from .query import QueryError
+from .errors import modelled, validation
 
 _NAMING_PROPERTIES = ("RoleName", "ManagedPolicyName", "UserName", "GroupName")
 
@@ -36,7 +35,7 @@ def check_capabilities(template: Mapping[str, Any], capabilities: list[Any]) -> 
     named = any(any(key in (r.get("Properties") or {}) for key in _NAMING_PROPERTIES) for r in iam)
     needed = "CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM" if iam else None
     if needed and needed not in capabilities and "CAPABILITY_NAMED_IAM" not in capabilities:
-        raise QueryError("InsufficientCapabilitiesException", f"Requires capabilities : [{needed}]")
+        raise modelled("InsufficientCapabilitiesException", f"Requires capabilities : [{needed}]")
 
 
 def check_rules(template: Mapping[str, Any], parameters: Mapping[str, str], pseudo: Pseudo) -> None:

@@ -8,11 +8,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import botocore.session
-
 from ..deploy.engine import Engine
 from ..workspace import Workspace
 from .api import CloudFormationApi
+from .errors import service_model
 from .query import QueryError, parse_request, serialize_error, serialize_response
 
 LOG = logging.getLogger(__name__)
@@ -25,7 +24,7 @@ class CloudFormationEndpoint:
 
     def __init__(self, api: CloudFormationApi) -> None:
         self.api = api
-        self.model = botocore.session.get_session().get_service_model("cloudformation")
+        self.model = service_model()
 
     def __call__(self, form: dict[str, str], start_response: StartResponse) -> list[bytes]:
         request_id = str(uuid.uuid4())

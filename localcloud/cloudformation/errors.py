@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
-from .query import QueryError
+import functools
+
+import botocore.model  # type: ignore[import-untyped, unused-ignore]
+import botocore.session
+
+from .query import QueryError, modelled_error
+
+
+@functools.cache
+def service_model() -> botocore.model.ServiceModel:
+    """botocore's CloudFormation model: the operations' shapes and the errors' wire codes."""
+    return botocore.session.get_session().get_service_model("cloudformation")
+
+
+def modelled(name: str, message: str) -> QueryError:
+    """A modelled error by its shape name (``AlreadyExistsException``), as the model puts it on the wire."""
+    return modelled_error(service_model(), name, message)
 
 
 def validation(message: str) -> QueryError:
@@ -15,5 +31,4 @@ def no_stack(name: str) -> QueryError:
 
 
 def no_change_set(name: str) -> QueryError:
-    """Modelled as ChangeSetNotFoundException, whose wire code is ChangeSetNotFound (HTTP 404)."""
-    return QueryError("ChangeSetNotFound", f"ChangeSet [{name}] does not exist", status=404)
+    return modelled("ChangeSetNotFoundException", f"ChangeSet [{name}] does not exist")
