@@ -287,7 +287,7 @@ def sample_data(options: Options, bucket: str = EXAMPLE_BUCKET) -> int:
         with opened(options) as cloud:
             count = upload_example_dataset(cloud, bucket)
     except WorkspaceBusy:
-        endpoint = options.workspace.served_endpoint()
+        endpoint = options.workspace.endpoint(served=True)
         if endpoint is None:
             raise
         count = upload_example_dataset(ServedCloud(endpoint), bucket)

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .assembly import code_asset_dir
 from .deploy.custom_resources import function_config
 from .deploy.deployment import Deployment
-from .deploy.packages import deployed_package_dir
+from .deploy.packages import function_code_dir
 from .deploy.provisioners import ProvisionError
 from .lambda_runtime import FunctionConfig
 from .rekognition.clock import Clock, scale_of
@@ -61,13 +60,12 @@ class DeployedFunction:
         arn_parts = self.arn.split(":")
         if len(arn_parts) >= 7 and arn_parts[2] == "lambda":
             region, account = arn_parts[3], arn_parts[4]
-        if self.assembly_dir is None:
-            try:
-                code_dir: Path | None = deployed_package_dir(account, region, self.physical_id)
-            except ProvisionError as error:
-                raise NotRunnable(str(error)) from error
-        else:
-            code_dir = code_asset_dir(self.assembly_dir, self.properties)
+        try:
+            code_dir = function_code_dir(
+                self.assembly_dir, self.properties, account=account, region=region, name=self.physical_id
+            )
+        except ProvisionError as error:
+            raise NotRunnable(str(error)) from error
         if code_dir is None:
             raise NotRunnable(
                 f"the code of {self.path} is not a code asset in {self.assembly_dir} (inline code is not run)"

@@ -122,15 +122,13 @@ class Workspace:
             return {}
         return holder if isinstance(holder, dict) else {}
 
-    def endpoint(self) -> str | None:
-        """Where the command holding the state serves its local cloud meanwhile (serve, deploy)."""
-        endpoint = self._holder().get("endpoint") if self._lock_file.is_file() else None
-        return str(endpoint) if endpoint else None
-
-    def served_endpoint(self) -> str | None:
-        """Where ``serve``, holding the state until stopped, serves its local cloud."""
+    def endpoint(self, *, served: bool = False) -> str | None:
+        """Where the command holding the state serves its local cloud meanwhile (serve, deploy);
+        ``served``: only where ``serve`` does, which lasts until it is stopped."""
         holder = self._holder() if self._lock_file.is_file() else {}
-        return str(holder["endpoint"]) if holder.get("endpoint") and holder.get("until_stopped") else None
+        if not holder.get("endpoint") or (served and not holder.get("until_stopped")):
+            return None
+        return str(holder["endpoint"])
 
     def _refusal(self) -> str:
         holder = self._holder()

@@ -19,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from moto.backends import get_backend
 
+from ..assembly import code_asset_dir
 from .provisioners import ProvisionError
 
 # Content-addressed (by CodeSha256), so every engine and process may share one folder.
@@ -41,6 +42,16 @@ def s3_package(s3: Any, code: Mapping[str, Any]) -> bytes:
             f"Error occurred while GetObject. S3 Error Code: {details.get('Code')}. "
             f"S3 Error Message: {details.get('Message')}"
         ) from error
+
+
+def function_code_dir(
+    assembly_dir: Path | None, properties: Mapping[str, Any], *, account: str, region: str, name: str
+) -> Path | None:
+    """Where a deployed function's code is: its asset in the stack's kept cloud assembly (the in-process
+    deploy), else (no assembly: deployed through the API) the package Lambda holds."""
+    if assembly_dir is not None:
+        return code_asset_dir(assembly_dir, properties)
+    return deployed_package_dir(account, region, name)
 
 
 def deployed_package_dir(account: str, region: str, function_name: str) -> Path:

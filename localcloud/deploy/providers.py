@@ -14,12 +14,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..assembly import code_asset_dir
 from ..cfn_response import ResponseServer
 from ..server import LocalCloud
 from .custom_resources import CustomResourceRunner, ProviderFunction, function_config
 from .deployment import Deployment
-from .packages import deployed_package_dir
+from .packages import function_code_dir
 from .provisioners import ProvisionError
 from .scheduler import firing_schedules
 
@@ -55,10 +54,12 @@ class Providers:
             for resource in resources:
                 if resource.type != "AWS::Lambda::Function" or resource.attributes.get("Arn") != token:
                     continue
-                code_dir = (
-                    code_asset_dir(deployment.assembly_dir, resource.properties)
-                    if deployment.assembly_dir is not None
-                    else deployed_package_dir(self.account, self.region, resource.physical_id)
+                code_dir = function_code_dir(
+                    deployment.assembly_dir,
+                    resource.properties,
+                    account=self.account,
+                    region=self.region,
+                    name=resource.physical_id,
                 )
                 if code_dir is None:
                     raise ProvisionError(
