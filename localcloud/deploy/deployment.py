@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..assembly import StackArtifact
+from ..assembly import StackArtifact, code_asset_dir
 from ..server import LocalCloud
 from .packages import s3_package
 from .provisioners import ProvisionError
@@ -71,9 +71,9 @@ class StackContext:
         """From the cloud assembly (the in-process deploy stands in for the asset upload), else from S3."""
         if self.stack.assembly_dir is None:
             return s3_package(self.client("s3"), properties.get("Code") or {})
-        key = str(properties.get("Code", {}).get("S3Key", ""))
-        folder = self.stack.assembly_dir / f"asset.{key.removesuffix('.zip')}"
-        if not folder.is_dir():
+        folder = code_asset_dir(self.stack.assembly_dir, properties)
+        if folder is None:
+            key = (properties.get("Code") or {}).get("S3Key")
             raise ProvisionError(f"the Lambda code asset {key} is not in {self.stack.assembly_dir}")
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
