@@ -12,7 +12,7 @@ import pytest
 
 import app as example
 from localcloud.assembly import StackArtifact, read_assembly
-from localcloud.cfn_response import CertificatePair, ResponseServer, make_test_certificate
+from localcloud.cfn_response import CertificatePair, ResponseServer
 from localcloud.deploy.engine import Engine
 from localcloud.deploy.events import Printer
 from localcloud.example_dataset import EXAMPLE_BUCKET, upload_example_dataset
@@ -23,11 +23,6 @@ FAST = Durations(training=1.0, starting=0.5, stopping=0.5, deleting=0.5, dataset
 DATASET_BUCKET = EXAMPLE_BUCKET
 
 Synth = Callable[..., StackArtifact]
-
-
-@pytest.fixture(scope="session")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> CertificatePair:
-    return make_test_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

@@ -9,17 +9,12 @@ import os
 
 import pytest
 
-from localcloud.cfn_response import CertificatePair, make_test_certificate
+from localcloud.cfn_response import CertificatePair
 
 from .cells import CELLS, Cell
 from .stack import world
 
 ALL = os.environ.get("FAULT_MATRIX") == "all"
-
-
-@pytest.fixture(scope="session")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> CertificatePair:
-    return make_test_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.mark.parametrize(

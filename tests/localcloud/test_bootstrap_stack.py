@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from localcloud import snapshots
 from localcloud.assembly import StackArtifact
-from localcloud.cfn_response import CertificatePair, ResponseServer, make_test_certificate
+from localcloud.cfn_response import CertificatePair, ResponseServer
 from localcloud.deploy.deployment import Deployment
 from localcloud.deploy.engine import Engine
 from localcloud.deploy.events import Printer
@@ -63,11 +63,6 @@ def template_version(template: dict[str, Any]) -> str:
 
 def artifact(template: dict[str, Any], folder: Path) -> StackArtifact:
     return StackArtifact("CDKToolkit", "CDKToolkit", template, folder)
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> CertificatePair:
-    return make_test_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

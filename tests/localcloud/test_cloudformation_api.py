@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 from botocore.handlers import json_decode_template_body
 
 from localcloud.assembly import StackArtifact
-from localcloud.cfn_response import CertificatePair, ResponseServer, make_test_certificate
+from localcloud.cfn_response import CertificatePair, ResponseServer
 from localcloud.cloudformation.api import CloudFormationApi
 from localcloud.cloudformation.endpoint import serving_cloudformation
 from localcloud.cloudformation.records import save as save_record
@@ -158,11 +158,6 @@ class Local:
         if service not in self.clients:
             self.clients[service] = self.cloud.client(service)
         return self.clients[service]
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> CertificatePair:
-    return make_test_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

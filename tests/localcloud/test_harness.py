@@ -27,7 +27,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from localcloud.cfn_response import CertificatePair, ResponseServer, make_test_certificate
+from localcloud.cfn_response import CertificatePair, ResponseServer
 from localcloud.lambda_runtime import FunctionConfig, Invocation, invoke
 from localcloud.schedules import InvalidRuleError, lambda_permissions, rate_seconds, scheduled_targets
 from localcloud.server import LocalCloud
@@ -119,11 +119,6 @@ def https_request(
         return response.status, response.read()
     finally:
         connection.close()
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> CertificatePair:
-    return make_test_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture

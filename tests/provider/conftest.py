@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.cfn_response import CertificatePair, ResponseServer, make_test_certificate
+from localcloud.cfn_response import CertificatePair, ResponseServer
 from localcloud.rekognition.clock import ManualClock
 from localcloud.rekognition.service import Durations
 from localcloud.server import LocalCloud
@@ -18,11 +18,6 @@ from .driver import CloudFormation
 
 # Each phase lasts one to three one-minute polls, so a scenario needs few handler invocations.
 DURATIONS = Durations(training=180, starting=60, stopping=60, deleting=60, dataset=20, project_deleting=20)
-
-
-@pytest.fixture(scope="session")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> CertificatePair:
-    return make_test_certificate(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
