@@ -99,12 +99,13 @@ def _quietly(action: Any) -> None:
 @contextmanager
 def _deleting(label: str, name: str, *gone: str) -> Iterator[None]:
     """A delete: an error with a ``gone`` code found nothing to delete, which is success; any other is
-    worded as ``_failing_as`` words it."""
-    try:
-        yield
-    except ClientError as error:
-        if not _gone(error, *gone):
-            raise ProvisionError(f"{label} {name}: {_code(error)} {_message(error)}") from error
+    worded by ``_failing_as``."""
+    with _failing_as(label, name):
+        try:
+            yield
+        except ClientError as error:
+            if not _gone(error, *gone):
+                raise
 
 
 def _ignoring_missing(action: Any, *gone: str) -> None:
