@@ -32,7 +32,7 @@ synth: setup
 
 demo: synth
 	python -m localcloud show cdk.out
-	python -m localcloud.demo
+	python -m localcloud.cli.demo
 
 lint: setup
 	ruff check .

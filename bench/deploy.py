@@ -28,16 +28,16 @@ import aws_cdk as cdk
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 
-from localcloud.assembly import read_assembly
-from localcloud.cfn_response import ResponseServer, make_test_certificate
+from localcloud.clock import Clock
+from localcloud.deploy.assembly import read_assembly
+from localcloud.deploy.cfn_response import ResponseServer, make_test_certificate
 from localcloud.deploy.engine import Engine
-from localcloud.deploy.events import Printer
+from localcloud.deploy.stack_events import Printer
+from localcloud.gateway.server import LocalCloud
 from localcloud.rekognition.calls import peak_rate
-from localcloud.rekognition.clock import Clock
 from localcloud.rekognition.faults import CONTROL_PLANE
 from localcloud.rekognition.service import Durations
-from localcloud.sample_data import shapes_dataset
-from localcloud.server import LocalCloud
+from localcloud.samples.shapes import shapes_dataset
 from rekognition_custom_labels import ProjectVersion, TestingData, TrainingData
 
 TIME_SCALE = 60.0

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from localcloud.rekognition.clock import ScaledClock
+from localcloud.clock import ScaledClock
 from localcloud.rekognition.service import Durations
 
 from .deploy import local_engine, synth

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from localcloud.cfn_response import CertificatePair, make_test_certificate
+from localcloud.deploy.cfn_response import CertificatePair, make_test_certificate
 
 ROOT = Path(__file__).resolve().parents[1]
 # Before aws_cdk is imported anywhere: jsii starts `node` from PATH, and the system one is end of life.

@@ -14,12 +14,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..assembly import StackArtifact
+from ..deploy.assembly import StackArtifact
 from ..deploy.deployment import DeployFailed, Deployment
 from ..deploy.engine import Engine
-from ..deploy.events import StackEvent
 from ..deploy.intrinsics import Pseudo
-from ..workspace import Workspace
+from ..deploy.stack_events import StackEvent
+from ..state.workspace import Workspace
 from . import records
 from .changes import compute_changes
 from .checks import check_capabilities, check_rules, check_types

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..deploy.engine import Engine
-from ..workspace import Workspace
+from ..state.workspace import Workspace
 from .api import CloudFormationApi
 from .errors import service_model
 from .query import QueryError, parse_request, serialize_error, serialize_response

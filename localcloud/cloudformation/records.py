@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..deploy.deployment import Deployment
-from ..workspace import Workspace
+from ..state.workspace import Workspace
 from .query import QueryError
 from .templates import parse_template
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..assembly import StackArtifact, code_asset_dir
-from ..server import LocalCloud
+from ..gateway.server import LocalCloud
+from .assembly import StackArtifact, code_asset_dir
 from .packages import s3_package
 from .provisioners import ProvisionError
 

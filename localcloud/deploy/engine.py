@@ -16,22 +16,23 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..assembly import StackArtifact
-from ..cfn_response import ResponseServer
-from ..rekognition.clock import scale_of
-from ..server import LocalCloud
+from ..clock import scale_of
+from ..gateway.server import LocalCloud
+from ..gateway.signals import SignalError
+from .assembly import StackArtifact
 from .builtins import BUILTINS
+from .cfn_response import ResponseServer
 from .concurrency import DEFAULT_WORKERS, reverse, run_graph
-from .custom_resources import (
+from .custom_resources.providers import Providers
+from .custom_resources.runner import (
     CustomResourceFailed,
     made_up_id,
 )
 from .deployment import DeployFailed, Deployment, Resource, StackContext
-from .events import Printer
 from .intrinsics import Pseudo, Resolver, TemplateError, dependencies, dependency_order
-from .providers import Providers
 from .provisioners import Provisioned, ProvisionError, provisioner_for, with_stack_tags
-from .signals import SignalError, wait_condition
+from .stack_events import Printer
+from .wait_conditions import wait_condition
 
 CUSTOM = "AWS::CloudFormation::CustomResource"
 WAIT_CONDITION = "AWS::CloudFormation::WaitCondition"

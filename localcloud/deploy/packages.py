@@ -19,7 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from moto.backends import get_backend
 
-from ..assembly import code_asset_dir
+from .assembly import code_asset_dir
 from .provisioners import ProvisionError
 
 # Content-addressed (by CodeSha256), so every engine and process may share one folder.

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..schedules import scheduled_targets
+from .scheduled_rules import scheduled_targets
 
 Invoke = Callable[[str, dict[str, Any]], bool]  # (function ARN, event) -> whether it is ours to run
 

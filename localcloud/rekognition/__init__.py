@@ -1,6 +1,6 @@
 """Offline Amazon Rekognition Custom Labels emulator (usable on its own, without this project's CDK code)."""
 
-from .clock import Clock, ManualClock, SystemClock
+from ..clock import Clock, ManualClock, SystemClock
 from .errors import ServiceError
 from .faults import Faults
 from .service import CustomLabelsService, Durations, Quotas

@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..clock import Clock, SystemClock
 from .backends import KeyStore, ObjectStore
 from .calls import CallLog
-from .clock import Clock, SystemClock
 from .errors import ServiceError, not_found
 from .faults import Faults
 from .state import DatasetRecord, ProjectRecord, VersionRecord, epoch_ms

@@ -18,8 +18,8 @@ from .core import DEFAULT_ACCOUNT, Durations, Handler, Params, Quotas, Records, 
 from .datasets import DatasetOperations
 from .errors import ServiceError, in_use, invalid, limit_exceeded, not_found
 from .images import ImageError, image_features, inspect_image
-from .shapes import validate_input
 from .state import CONTENT_MODERATION, CUSTOM_LABELS, ProjectRecord, VersionRecord
+from .validation import validate_input
 
 __all__ = ["DEFAULT_ACCOUNT", "CustomLabelsService", "Durations", "Quotas", "Records"]
 

@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from localcloud.commands import Options, opened
+from localcloud.cli.commands import Options, opened
 from localcloud.deploy.deployment import Deployment
-from localcloud.inventory import inventory, leftovers
-from localcloud.workspace import Workspace
+from localcloud.state.inventory import inventory, leftovers
+from localcloud.state.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK = "RekognitionCustomLabelsExample"

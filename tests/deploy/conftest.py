@@ -11,13 +11,13 @@ import aws_cdk as cdk
 import pytest
 
 import app as example
-from localcloud.assembly import StackArtifact, read_assembly
-from localcloud.cfn_response import CertificatePair, ResponseServer
+from localcloud.deploy.assembly import StackArtifact, read_assembly
+from localcloud.deploy.cfn_response import CertificatePair, ResponseServer
 from localcloud.deploy.engine import Engine
-from localcloud.deploy.events import Printer
-from localcloud.example_dataset import EXAMPLE_BUCKET, upload_example_dataset
+from localcloud.deploy.stack_events import Printer
+from localcloud.gateway.server import LocalCloud
 from localcloud.rekognition.service import Durations
-from localcloud.server import LocalCloud
+from localcloud.samples.example_dataset import EXAMPLE_BUCKET, upload_example_dataset
 
 FAST = Durations(training=1.0, starting=0.5, stopping=0.5, deleting=0.5, dataset=0.5, project_deleting=0.5)
 DATASET_BUCKET = EXAMPLE_BUCKET

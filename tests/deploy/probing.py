@@ -6,7 +6,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from localcloud.server import LocalCloud
+from localcloud.gateway.server import LocalCloud
 
 from .conftest import DATASET_BUCKET
 

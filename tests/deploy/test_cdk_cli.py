@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from localcloud.cdk_cli import cdk_executable
-from localcloud.inventory import leftovers
-from localcloud.server import ServedCloud
+from localcloud.deploy.cdk_cli import cdk_executable
+from localcloud.gateway.server import ServedCloud
+from localcloud.state.inventory import leftovers
 
 from .cli_helpers import ROOT, STACK, V2_DATA, localcloud
 

@@ -11,7 +11,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 
-from localcloud.workspace import Workspace
+from localcloud.state.workspace import Workspace
 
 from .cli_helpers import ROOT, STACK, V2_DATA, deployed, localcloud, look, nothing_of_ours
 from .conftest import Synth

@@ -12,8 +12,8 @@ import pytest
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 
-from localcloud.command_line import main
-from localcloud.workspace import Workspace
+from localcloud.cli.main import main
+from localcloud.state.workspace import Workspace
 
 from .cli_helpers import localcloud
 

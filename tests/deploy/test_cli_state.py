@@ -19,11 +19,11 @@ import boto3
 import pytest
 from aws_cdk import aws_s3 as s3
 
-from localcloud.command_line import main
-from localcloud.commands import Options, opened
+from localcloud.cli.commands import Options, opened
+from localcloud.cli.main import main
 from localcloud.rekognition.service import Durations
-from localcloud.sample_data import shapes_dataset
-from localcloud.workspace import Workspace
+from localcloud.samples.shapes import shapes_dataset
+from localcloud.state.workspace import Workspace
 
 from .cli_helpers import ROOT, localcloud, look
 from .conftest import Synth

@@ -16,7 +16,7 @@ from aws_cdk import aws_s3 as s3
 from localcloud.deploy.deployment import DeployFailed
 from localcloud.deploy.engine import Engine
 from localcloud.deploy.intrinsics import dependencies
-from localcloud.server import LocalCloud
+from localcloud.gateway.server import LocalCloud
 from rekognition_custom_labels import ProjectVersion, TestingData, TrainingData
 
 from .conftest import DATASET_BUCKET, Synth

@@ -14,7 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 
 from localcloud.deploy.deployment import Deployment, Resource
 from localcloud.deploy.engine import Engine
-from localcloud.server import LocalCloud
+from localcloud.gateway.server import LocalCloud
 
 from .conftest import Synth
 

@@ -20,16 +20,16 @@ import pytest
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 
-from localcloud.assembly import StackArtifact, read_assembly
-from localcloud.cfn_response import CertificatePair, ResponseServer
+from localcloud.clock import ScaledClock, scale_of
+from localcloud.deploy.assembly import StackArtifact, read_assembly
+from localcloud.deploy.cfn_response import CertificatePair, ResponseServer
 from localcloud.deploy.deployment import DeployFailed
 from localcloud.deploy.engine import Engine
-from localcloud.deploy.events import Printer
-from localcloud.example_dataset import upload_example_dataset
-from localcloud.inventory import inventory, leftovers
-from localcloud.rekognition.clock import ScaledClock, scale_of
+from localcloud.deploy.stack_events import Printer
+from localcloud.gateway.server import LocalCloud
 from localcloud.rekognition.service import Durations
-from localcloud.server import LocalCloud
+from localcloud.samples.example_dataset import upload_example_dataset
+from localcloud.state.inventory import inventory, leftovers
 from rekognition_custom_labels import InferenceUnits, ProjectVersion, TestingData, TrainingData
 
 from .conftest import DATASET_BUCKET

@@ -14,8 +14,8 @@ from aws_cdk import aws_s3 as s3
 
 from localcloud.deploy.deployment import DeployFailed, Deployment
 from localcloud.deploy.engine import Engine
-from localcloud.inventory import inventory, leftovers
-from localcloud.server import LocalCloud
+from localcloud.gateway.server import LocalCloud
+from localcloud.state.inventory import inventory, leftovers
 from rekognition_custom_labels import InferenceUnits, ProjectVersion, TestingData, TrainingData
 
 from .conftest import DATASET_BUCKET, Synth

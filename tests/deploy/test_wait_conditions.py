@@ -16,13 +16,13 @@ import aws_cdk as cdk
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.assembly import StackArtifact, read_assembly
-from localcloud.cfn_response import CertificatePair, ResponseServer
+from localcloud.clock import ScaledClock
+from localcloud.deploy.assembly import StackArtifact, read_assembly
+from localcloud.deploy.cfn_response import CertificatePair, ResponseServer
 from localcloud.deploy.deployment import DeployFailed, Deployment
 from localcloud.deploy.engine import Engine
-from localcloud.deploy.events import Printer
-from localcloud.rekognition.clock import ScaledClock
-from localcloud.server import LocalCloud
+from localcloud.deploy.stack_events import Printer
+from localcloud.gateway.server import LocalCloud
 
 SCALE = 3600.0
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from localcloud.deploy.custom_resources import made_up_id
+from localcloud.deploy.custom_resources.runner import made_up_id
 
 from .stack import MODEL, VERSION, Stack, World
 from .verdict import Verdict, check_requests, describe, inventory, leaks, outcome_of

@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from localcloud.cfn_response import CertificatePair, ResponseServer
-from localcloud.deploy.custom_resources import made_up_id
-from localcloud.rekognition.clock import ManualClock
+from localcloud.clock import ManualClock
+from localcloud.deploy.cfn_response import CertificatePair, ResponseServer
+from localcloud.deploy.custom_resources.runner import made_up_id
+from localcloud.gateway.server import LocalCloud
 from localcloud.rekognition.service import Durations
-from localcloud.server import LocalCloud
 from tests.localcloud.conftest import OUTPUT_BUCKET, Uploaded, upload_shapes
 from tests.provider.driver import CloudFormation, Outcome
 from tests.provider.test_training_wait import Chain

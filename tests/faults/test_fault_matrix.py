@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from localcloud.cfn_response import CertificatePair
+from localcloud.deploy.cfn_response import CertificatePair
 
 from .cells import CELLS, Cell
 from .stack import world

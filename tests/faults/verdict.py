@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 
-from localcloud.schedules import lambda_permissions
+from localcloud.deploy.scheduled_rules import lambda_permissions
 from tests.provider.driver import FUNCTION_NAME
 
 from .stack import SERVICE_TIMEOUT, Request, World

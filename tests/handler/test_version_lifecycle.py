@@ -38,10 +38,10 @@ from version_lifecycle import (
     tags_of,
 )
 
-from localcloud.rekognition.clock import ManualClock
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import CREDENTIALS, LocalCloud
 from localcloud.rekognition.service import Quotas
-from localcloud.sample_data import shapes_dataset
-from localcloud.server import CREDENTIALS, LocalCloud
+from localcloud.samples.shapes import shapes_dataset
 from tests.localcloud.conftest import DATA_BUCKET, DURATIONS, OUTPUT_BUCKET, Uploaded
 
 STACK = "arn:aws:cloudformation:us-east-1:123456789012:stack/models/0f1e2d3c-1111-2222-3333-444455556666"

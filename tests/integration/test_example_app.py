@@ -13,8 +13,8 @@ import pytest
 from cdk_nag import AwsSolutionsChecks
 
 import app as example
-from localcloud.assembly import read_assembly
-from localcloud.show import show
+from localcloud.cli.show import show
+from localcloud.deploy.assembly import read_assembly
 
 ROOT = Path(__file__).resolve().parents[2]
 CDK_CLI = ROOT / "node_modules" / ".bin" / "cdk"

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from localcloud.rekognition.clock import ManualClock
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import LocalCloud
 from localcloud.rekognition.service import Durations
-from localcloud.sample_data import shapes_dataset
-from localcloud.server import LocalCloud
+from localcloud.samples.shapes import shapes_dataset
 
 # Realistic proportions, instant in tests: the clock is advanced by hand.
 DURATIONS = Durations(training=600, starting=120, stopping=60, deleting=30, dataset=20, project_deleting=20)

@@ -16,14 +16,14 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-from localcloud import snapshots
-from localcloud.assembly import StackArtifact
-from localcloud.cfn_response import CertificatePair, ResponseServer
+from localcloud.deploy.assembly import StackArtifact
+from localcloud.deploy.cfn_response import CertificatePair, ResponseServer
 from localcloud.deploy.deployment import Deployment
 from localcloud.deploy.engine import Engine
-from localcloud.deploy.events import Printer
 from localcloud.deploy.provisioners import ignored_properties
-from localcloud.server import LocalCloud
+from localcloud.deploy.stack_events import Printer
+from localcloud.gateway.server import LocalCloud
+from localcloud.state import snapshots
 
 from .conftest import DURATIONS
 

@@ -25,16 +25,16 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.handlers import json_decode_template_body
 
-from localcloud.assembly import StackArtifact
-from localcloud.cfn_response import CertificatePair, ResponseServer
 from localcloud.cloudformation.api import CloudFormationApi
 from localcloud.cloudformation.endpoint import serving_cloudformation
 from localcloud.cloudformation.records import save as save_record
 from localcloud.cloudformation.templates import s3_location
+from localcloud.deploy.assembly import StackArtifact
+from localcloud.deploy.cfn_response import CertificatePair, ResponseServer
 from localcloud.deploy.engine import Engine
-from localcloud.deploy.events import Printer, StackEvent
-from localcloud.server import LocalCloud
-from localcloud.workspace import Workspace
+from localcloud.deploy.stack_events import Printer, StackEvent
+from localcloud.gateway.server import LocalCloud
+from localcloud.state.workspace import Workspace
 
 MODEL = botocore.session.get_session().get_service_model("cloudformation")
 STACK_TYPE = "AWS::CloudFormation::Stack"

@@ -20,11 +20,11 @@ from botocore.exceptions import ClientError
 from moto.core.utils import camelcase_to_underscores
 from moto.rekognition.responses import RekognitionResponse
 
-from localcloud.rekognition.clock import ManualClock
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import LocalCloud
+from localcloud.gateway.wsgi import UNSUPPORTED
 from localcloud.rekognition.errors import ServiceError
-from localcloud.rekognition.shapes import modelled_errors, service_model, validate_output
-from localcloud.server import LocalCloud
-from localcloud.wsgi import UNSUPPORTED
+from localcloud.rekognition.validation import modelled_errors, service_model, validate_output
 
 from .conftest import DURATIONS, OUTPUT_BUCKET, Uploaded
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.rekognition.clock import ManualClock
-from localcloud.sample_data import detection_dataset, shapes_dataset
-from localcloud.server import LocalCloud
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import LocalCloud
+from localcloud.samples.shapes import detection_dataset, shapes_dataset
 
 from .conftest import DURATIONS
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from localcloud import entrypoints
+from localcloud.cli import entrypoints
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from localcloud.rekognition.clock import ManualClock
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import LocalCloud
 from localcloud.rekognition.faults import Faults
-from localcloud.server import LocalCloud
 
 from .conftest import DURATIONS, OUTPUT_BUCKET, Uploaded
 

@@ -27,10 +27,15 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from localcloud.cfn_response import CertificatePair, ResponseServer
-from localcloud.lambda_runtime import FunctionConfig, Invocation, invoke
-from localcloud.schedules import InvalidRuleError, lambda_permissions, rate_seconds, scheduled_targets
-from localcloud.server import LocalCloud
+from localcloud.deploy.cfn_response import CertificatePair, ResponseServer
+from localcloud.deploy.lambda_runtime import FunctionConfig, Invocation, invoke
+from localcloud.deploy.scheduled_rules import (
+    InvalidRuleError,
+    lambda_permissions,
+    rate_seconds,
+    scheduled_targets,
+)
+from localcloud.gateway.server import LocalCloud
 
 ACCOUNT = "123456789012"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:project-version-handler"

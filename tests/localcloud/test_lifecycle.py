@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from localcloud.rekognition.clock import ManualClock
+from localcloud.clock import ManualClock
 
 from .conftest import DURATIONS, OUTPUT_BUCKET, Uploaded
 

@@ -16,9 +16,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from localcloud.rekognition.clock import ManualClock
-from localcloud.sample_data import shapes_dataset
-from localcloud.server import LocalCloud
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import LocalCloud
+from localcloud.samples.shapes import shapes_dataset
 
 from .conftest import DURATIONS
 

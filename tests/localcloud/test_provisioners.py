@@ -13,6 +13,7 @@ import aws_cdk as cdk
 import pytest
 
 import app as example
+from localcloud.clock import ManualClock
 from localcloud.deploy.provisioners import (
     PROVISIONERS,
     Context,
@@ -23,8 +24,7 @@ from localcloud.deploy.provisioners import (
     provisioner_for,
     with_stack_tags,
 )
-from localcloud.rekognition.clock import ManualClock
-from localcloud.server import LocalCloud
+from localcloud.gateway.server import LocalCloud
 
 from .conftest import DURATIONS
 

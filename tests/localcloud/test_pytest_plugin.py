@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from localcloud.rekognition.clock import ManualClock
-from localcloud.server import LocalCloud
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import LocalCloud
 
 
 def test_plugin_fixture_serves_custom_labels_and_moto_on_a_manual_clock(

@@ -9,7 +9,7 @@ import pytest
 
 from localcloud.rekognition import manifests
 from localcloud.rekognition.images import check_training_image, inspect_image
-from localcloud.sample_data import detection_dataset, shapes_dataset
+from localcloud.samples.shapes import detection_dataset, shapes_dataset
 
 
 def loader(objects: dict[str, bytes], bucket: str) -> manifests.ObjectReader:

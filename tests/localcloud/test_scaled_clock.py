@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from localcloud.deploy.custom_resources import CustomResourceFailed, CustomResourceRunner, ProviderFunction
-from localcloud.lambda_runtime import FunctionConfig, invoke
-from localcloud.rekognition.clock import ManualClock, ScaledClock, SystemClock, scale_of
+from localcloud.clock import ManualClock, ScaledClock, SystemClock, scale_of
+from localcloud.deploy.custom_resources.runner import (
+    CustomResourceFailed,
+    CustomResourceRunner,
+    ProviderFunction,
+)
+from localcloud.deploy.lambda_runtime import FunctionConfig, invoke
+from localcloud.gateway.server import LocalCloud
 from localcloud.rekognition.service import Durations
-from localcloud.server import LocalCloud
 
 from .conftest import OUTPUT_BUCKET, upload_shapes
 

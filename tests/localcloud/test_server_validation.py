@@ -15,8 +15,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from localcloud.rekognition.clock import ManualClock
-from localcloud.server import LocalCloud
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import LocalCloud
 
 from .conftest import DURATIONS, OUTPUT_BUCKET, Uploaded
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.rekognition import shapes
+from localcloud.rekognition import validation as shapes
 
 ACCOUNT = "123456789012"
 PROJECT_ARN = f"arn:aws:rekognition:us-east-1:{ACCOUNT}:project/my-project/1750000000000"

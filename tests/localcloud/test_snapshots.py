@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from localcloud import snapshots
-from localcloud.rekognition.clock import ManualClock
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import LocalCloud
 from localcloud.rekognition.service import Durations
-from localcloud.server import LocalCloud
+from localcloud.state import snapshots
 
 from .conftest import OUTPUT_BUCKET, Uploaded, upload_shapes
 

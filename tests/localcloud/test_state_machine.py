@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcloud.rekognition.clock import ManualClock
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import LocalCloud
 from localcloud.rekognition.service import Quotas
-from localcloud.sample_data import shapes_dataset
-from localcloud.server import LocalCloud
+from localcloud.samples.shapes import shapes_dataset
 
 from .conftest import DURATIONS
 

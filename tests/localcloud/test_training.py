@@ -9,7 +9,7 @@ import pytest
 
 from localcloud.rekognition import manifests, training
 from localcloud.rekognition.manifests import Dataset, Entry
-from localcloud.sample_data import shapes_dataset
+from localcloud.samples.shapes import shapes_dataset
 
 BUCKET = "samples"
 

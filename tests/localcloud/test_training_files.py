@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from localcloud.rekognition.clock import ManualClock
-from localcloud.sample_data import detection_dataset
-from localcloud.server import LocalCloud
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import LocalCloud
+from localcloud.samples.shapes import detection_dataset
 
 from .conftest import DATA_BUCKET, DURATIONS, OUTPUT_BUCKET, Uploaded, upload_shapes
 

@@ -19,10 +19,10 @@ import pytest
 from botocore.exceptions import ClientError
 from PIL import Image
 
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import LocalCloud
 from localcloud.rekognition import manifests
-from localcloud.rekognition.clock import ManualClock
-from localcloud.sample_data import shapes_dataset
-from localcloud.server import LocalCloud
+from localcloud.samples.shapes import shapes_dataset
 
 from .conftest import DATA_BUCKET, DURATIONS, OUTPUT_BUCKET
 

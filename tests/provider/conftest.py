@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from localcloud.cfn_response import CertificatePair, ResponseServer
-from localcloud.rekognition.clock import ManualClock
+from localcloud.clock import ManualClock
+from localcloud.deploy.cfn_response import CertificatePair, ResponseServer
+from localcloud.gateway.server import LocalCloud
 from localcloud.rekognition.service import Durations
-from localcloud.server import LocalCloud
 from tests.localcloud.conftest import DATA_BUCKET, OUTPUT_BUCKET, Uploaded, dataset, s3  # noqa: F401
 
 from .driver import CloudFormation

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from localcloud.cfn_response import ResponseServer
-from localcloud.deploy.custom_resources import stringify
-from localcloud.lambda_runtime import FunctionConfig, Invocation, invoke
-from localcloud.rekognition.clock import ManualClock
-from localcloud.schedules import lambda_permissions, scheduled_targets
-from localcloud.server import LocalCloud
+from localcloud.clock import ManualClock
+from localcloud.deploy.cfn_response import ResponseServer
+from localcloud.deploy.custom_resources.runner import stringify
+from localcloud.deploy.lambda_runtime import FunctionConfig, Invocation, invoke
+from localcloud.deploy.scheduled_rules import lambda_permissions, scheduled_targets
+from localcloud.gateway.server import LocalCloud
 
 HANDLER_DIR = Path(__file__).resolve().parents[2] / "lambda" / "project_version"
 FUNCTION_NAME = "RekCL-0123456789abcdef"

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from localcloud.cfn_response import ResponseServer
-from localcloud.rekognition.clock import ManualClock
-from localcloud.server import LocalCloud
+from localcloud.clock import ManualClock
+from localcloud.deploy.cfn_response import ResponseServer
+from localcloud.gateway.server import LocalCloud
 
 from .conftest import DURATIONS, handler_dir
 from .driver import RULE_PREFIX, CloudFormation

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.server import LocalCloud
+from localcloud.gateway.server import LocalCloud
 
 from .driver import CloudFormation
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from localcloud.server import LocalCloud
+from localcloud.gateway.server import LocalCloud
 from tests.localcloud.conftest import Uploaded
 
 from .driver import CloudFormation, Outcome

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from localcloud.rekognition.clock import ManualClock
-from localcloud.server import LocalCloud
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import LocalCloud
 
 from .conftest import DURATIONS
 from .driver import CloudFormation

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from localcloud.deploy.signals import Outcome
-from localcloud.rekognition.clock import ManualClock
-from localcloud.server import LocalCloud
+from localcloud.clock import ManualClock
+from localcloud.gateway.server import LocalCloud
+from localcloud.gateway.signals import Outcome
 
 from .driver import STACK_ID, CloudFormation
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from localcloud.lambda_runtime import Invocation
-from localcloud.rekognition.clock import ManualClock
-from localcloud.server import LocalCloud
+from localcloud.clock import ManualClock
+from localcloud.deploy.lambda_runtime import Invocation
+from localcloud.gateway.server import LocalCloud
 
 from .conftest import DURATIONS
 from .driver import CloudFormation, Outcome

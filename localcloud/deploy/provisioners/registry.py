@@ -8,7 +8,7 @@ from typing import Any
 from .cdk import Metadata
 from .common import Provisioner, _ResourceType, _tag_list
 from .ecr import Repository
-from .events import EventRule
+from .eventbridge import EventRule
 from .iam import ManagedPolicy, Policy, Role
 from .kms import Alias, Key
 from .lambda_ import Function, Permission

@@ -17,7 +17,7 @@ from pathlib import Path
 from .assembly import StackArtifact, read_assembly
 
 # The checkout this package runs from, when it does (an installed wheel has no node_modules beside it).
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PINNED_CLI = ROOT / "node_modules" / ".bin" / "cdk"
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .deploy.deployment import Deployment, Resource
+from ..deploy.deployment import Deployment, Resource
+from ..gateway.server import LocalCloud
 from .inventory import Inventory
-from .server import LocalCloud
 
 _NOT_FOUND = frozenset(
     {"404", "NoSuchBucket", "NoSuchEntity", "NotFoundException", "ResourceNotFoundException"}

@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .deploy.deployment import Deployment, Resource
+from ..deploy.deployment import Deployment, Resource
 
 DEFAULT_STATE_DIR = Path(".localcloud")
 

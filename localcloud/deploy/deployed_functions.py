@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .deploy.custom_resources import function_config
-from .deploy.deployment import Deployment
-from .deploy.packages import function_code_dir
-from .deploy.provisioners import ProvisionError
+from ..clock import Clock, scale_of
+from ..gateway.server import CREDENTIALS
+from .custom_resources.runner import function_config
+from .deployment import Deployment
 from .lambda_runtime import FunctionConfig
-from .rekognition.clock import Clock, scale_of
-from .server import CREDENTIALS
+from .packages import function_code_dir
+from .provisioners import ProvisionError
 
 FUNCTION_TYPE = "AWS::Lambda::Function"
 

@@ -48,7 +48,7 @@ def require_extra(command: str) -> None:
 def python_m_localcloud() -> int:
     """``python -m localcloud``."""
     require_extra("python -m localcloud")
-    from .command_line import main
+    from .main import main
 
     return main()
 
@@ -56,6 +56,6 @@ def python_m_localcloud() -> int:
 def rekognition_local() -> None:
     """``rekognition-local``."""
     require_extra("rekognition-local")
-    from .cli import main
+    from .rekognition_local import main
 
     main()

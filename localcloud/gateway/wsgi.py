@@ -25,11 +25,11 @@ from xml.sax.saxutils import escape
 import botocore.exceptions
 import botocore.session
 
-from .deploy.signals import SignalBoard, SignalError
-from .rekognition.clock import ManualClock
-from .rekognition.errors import ServiceError
-from .rekognition.service import CustomLabelsService
-from .rekognition.shapes import modelled_errors, service_model
+from ..clock import ManualClock
+from ..rekognition.errors import ServiceError
+from ..rekognition.service import CustomLabelsService
+from ..rekognition.validation import modelled_errors, service_model
+from .signals import SignalBoard, SignalError
 
 LOG = logging.getLogger(__name__)
 TARGET_PREFIX = "RekognitionService"

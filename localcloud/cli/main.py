@@ -26,12 +26,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import cdk_cli, commands
-from .assembly import StackArtifact, read_assembly
-from .example_dataset import EXAMPLE_BUCKET
+from ..deploy import cdk_cli
+from ..deploy.assembly import StackArtifact, read_assembly
+from ..samples.example_dataset import EXAMPLE_BUCKET
+from ..state.snapshots import SnapshotError
+from ..state.workspace import DEFAULT_STATE_DIR, Workspace, WorkspaceBusy, WorkspaceMissing
+from . import commands
 from .show import show
-from .snapshots import SnapshotError
-from .workspace import DEFAULT_STATE_DIR, Workspace, WorkspaceBusy, WorkspaceMissing
 
 _DEFAULTS = {
     "state": DEFAULT_STATE_DIR,

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .assembly import StackArtifact, read_assembly
+from ..deploy.assembly import StackArtifact, read_assembly
 
 PROJECT_VERSION = "Custom::RekognitionProjectVersion"
 

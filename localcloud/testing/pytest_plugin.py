@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .entrypoints import missing_extra
+from ..cli.entrypoints import missing_extra
 
 if TYPE_CHECKING:
-    from .rekognition.clock import ManualClock
-    from .server import LocalCloud
+    from ..clock import ManualClock
+    from ..gateway.server import LocalCloud
 
 
 def _require_extra() -> None:
@@ -30,14 +30,14 @@ def _require_extra() -> None:
 @pytest.fixture
 def local_cloud_clock() -> ManualClock:
     _require_extra()
-    from .rekognition.clock import ManualClock
+    from ..clock import ManualClock
 
     return ManualClock()
 
 
 @pytest.fixture
 def local_cloud(local_cloud_clock: ManualClock) -> Iterator[LocalCloud]:
-    from .server import LocalCloud
+    from ..gateway.server import LocalCloud
 
     with LocalCloud(clock=local_cloud_clock) as cloud:
         yield cloud

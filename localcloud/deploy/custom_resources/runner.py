@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ...clock import Clock, SystemClock, scale_of
 from ..cfn_response import ResponseServer
 from ..lambda_runtime import FunctionConfig, invoke
-from ..rekognition.clock import Clock, SystemClock, scale_of
-from ..schedules import ScheduledTarget, scheduled_targets, targets_of_rule
+from ..scheduled_rules import ScheduledTarget, scheduled_targets, targets_of_rule
 
 LAMBDA_RETRIES = 2
 _COUNTING = threading.Lock()  # runners of concurrent operations share one counter

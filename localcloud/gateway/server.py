@@ -11,11 +11,11 @@ import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from ..clock import Clock
+from ..rekognition.backends import Boto3Backends
+from ..rekognition.service import DEFAULT_ACCOUNT, CustomLabelsService, Durations, Quotas
 from .background import BackgroundServer
-from .deploy.signals import SignalBoard
-from .rekognition.backends import Boto3Backends
-from .rekognition.clock import Clock
-from .rekognition.service import DEFAULT_ACCOUNT, CustomLabelsService, Durations, Quotas
+from .signals import SignalBoard
 from .wsgi import CloudFormationHandler, LocalCloudApp
 
 CREDENTIALS = {"aws_access_key_id": "localcloud", "aws_secret_access_key": "localcloud"}

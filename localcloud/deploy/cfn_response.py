@@ -29,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .background import BackgroundServer
+from ..gateway.background import BackgroundServer
 
 RESPONSE_PATH = "/cfn-responses/"
 MAX_RESPONSE_BYTES = 4096  # CloudFormation's limit on a custom-resource response body

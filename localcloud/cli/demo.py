@@ -18,12 +18,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from .cdk_cli import ROOT
-from .example_dataset import EXAMPLE_BUCKET
-from .inventory import inventory_lines, leftovers
-from .rollover_probe import Probe
-from .sample_data import shapes_dataset
-from .workspace import Workspace
+from ..deploy.cdk_cli import ROOT
+from ..samples.example_dataset import EXAMPLE_BUCKET
+from ..samples.rollover_probe import Probe
+from ..samples.shapes import shapes_dataset
+from ..state.inventory import inventory_lines, leftovers
+from ..state.workspace import Workspace
 
 STACK = "RekognitionCustomLabelsExample"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from .server import LocalCloud
+from ..gateway.server import LocalCloud
 
 Inventory = dict[str, list[dict[str, Any]]]
 # Statuses in which a model version uses inference units (and costs money) until stopped.

@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from moto.backends import get_backend
 from moto.core.base_backend import BackendDict
 
-from .rekognition.service import Records
-from .server import LocalCloud
+from ..gateway.server import LocalCloud
+from ..rekognition.service import Records
 
 # Every moto service the local deploy (the CDK bootstrap stack included), the handler and the emulator
 # write to.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from .background import wait_until_stopped
-from .rekognition.service import Durations
-from .server import LocalCloud, client_environment
+from ..gateway.background import wait_until_stopped
+from ..gateway.server import LocalCloud, client_environment
+from ..rekognition.service import Durations
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,8 +18,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
-from .server import REGION
-from .workspace import Workspace
+from ..gateway.server import REGION
+from ..state.workspace import Workspace
 
 ONE_TRY = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=10)
 

@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ...gateway.server import LocalCloud
 from ..cfn_response import ResponseServer
-from ..server import LocalCloud
-from .custom_resources import CustomResourceRunner, ProviderFunction, function_config
-from .deployment import Deployment
-from .packages import function_code_dir
-from .provisioners import ProvisionError
-from .scheduler import firing_schedules
+from ..deployment import Deployment
+from ..packages import function_code_dir
+from ..provisioners import ProvisionError
+from ..scheduler import firing_schedules
+from .runner import CustomResourceRunner, ProviderFunction, function_config
 
 
 class Providers:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from .sample_data import shapes_dataset
+from .shapes import shapes_dataset
 
 
 class Clients(Protocol):

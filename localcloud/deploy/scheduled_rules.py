@@ -2,7 +2,7 @@
 
 moto stores rules, targets and Lambda permissions but never runs a schedule (and never runs Lambda code
 without Docker). A local deploy driver reads the rules crhelper's polling created with
-:func:`scheduled_targets` and invokes the target with :mod:`localcloud.lambda_runtime`, passing
+:func:`scheduled_targets` and invokes the target with :mod:`localcloud.deploy.lambda_runtime`, passing
 ``target.input`` as the event, as EventBridge would every ``interval_seconds``.
 
 moto also accepts rules real EventBridge refuses (names over 64 characters, ``rate(1 minutes)``), so

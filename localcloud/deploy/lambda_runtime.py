@@ -76,7 +76,7 @@ INIT_ALLOWANCE_SECONDS = 10.0
 _KILL_GRACE_SECONDS = 2.0
 _TIMEOUT_EXIT_CODE = 124
 # This repository (when running from a checkout, not from an installed wheel), hidden from the handler.
-_CHECKOUT = Path(__file__).resolve().parents[1]
+_CHECKOUT = Path(__file__).resolve().parents[2]
 _REPOSITORY = _CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else None
 
 

@@ -22,15 +22,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import snapshots
-from .assembly import StackArtifact
-from .background import wait_until_stopped
-from .cfn_response import ResponseServer, make_test_certificate
-from .cloudformation.endpoint import serving_cloudformation
-from .deploy.deployment import DeployFailed, Deployment
-from .deploy.engine import Engine
-from .deploy.events import Printer
-from .deployed_functions import (
+from ..clock import ScaledClock
+from ..cloudformation.endpoint import serving_cloudformation
+from ..deploy.assembly import StackArtifact
+from ..deploy.cfn_response import ResponseServer, make_test_certificate
+from ..deploy.deployed_functions import (
     DeployedFunction,
     NoSuchFunction,
     NotRunnable,
@@ -39,15 +35,19 @@ from .deployed_functions import (
     handler_clock,
     local_cloud_environment,
 )
-from .drift import missing_resources
-from .example_dataset import EXAMPLE_BUCKET, upload_example_dataset
-from .inventory import Inventory, inventory, inventory_lines
-from .lambda_runtime import Invocation
-from .lambda_runtime import invoke as run_function
-from .rekognition.clock import ScaledClock
-from .rekognition.service import Durations
-from .server import REGION, LocalCloud, ServedCloud, client_environment
-from .workspace import Workspace, WorkspaceBusy
+from ..deploy.deployment import DeployFailed, Deployment
+from ..deploy.engine import Engine
+from ..deploy.lambda_runtime import Invocation
+from ..deploy.lambda_runtime import invoke as run_function
+from ..deploy.stack_events import Printer
+from ..gateway.background import wait_until_stopped
+from ..gateway.server import REGION, LocalCloud, ServedCloud, client_environment
+from ..rekognition.service import Durations
+from ..samples.example_dataset import EXAMPLE_BUCKET, upload_example_dataset
+from ..state import snapshots
+from ..state.drift import missing_resources
+from ..state.inventory import Inventory, inventory, inventory_lines
+from ..state.workspace import Workspace, WorkspaceBusy
 
 # In local seconds (the local cloud's clock runs ``time_scale`` times faster than real time): a realistic
 # 30-minute training, short transitions. At the default scale the training takes 15 real seconds.
