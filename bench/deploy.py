@@ -1,11 +1,12 @@
 """How a local deployment of N model versions compares with what the account's training quota allows.
 
-Each version trains for ``TRAINING_SECONDS`` on a clock ``TIME_SCALE`` times faster than real time (30 s
-here stand for a 30-minute training, the shortest the service takes, and a 1-minute poll fires every
-second). The account trains at most 2 versions at once, so N versions need at least ceil(N/2) training
-rounds plus one poll to notice the last one finished: the lower bound. The engine creates independent
-resources concurrently, as CloudFormation does; versions without a slot wait, one CreateProjectVersion
-per poll. The emulator enforces the 5-calls-per-second control-plane quota, scaled with the clock.
+Each version trains for ``TRAINING_SECONDS`` (a 30-minute training, the shortest the service takes) on a
+clock ``TIME_SCALE`` times faster than real time while the cloud waits (30 real seconds; a 1-minute poll
+fires every local minute). The account trains at most 2 versions at once, so N versions need at least
+ceil(N/2) training rounds plus one poll to notice the last one finished: the lower bound. The engine
+creates independent resources concurrently, as CloudFormation does; versions without a slot wait, one
+CreateProjectVersion per poll. The emulator enforces the 5-calls-per-second control-plane quota, scaled
+with the clock.
 
 Printed per N: deploy wall time, the lower bound, their ratio, Rekognition calls per handler invocation
 (first invocation or poll), the peak control-plane request rate (in any one wall-clock second, and per
@@ -28,7 +29,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 
-from localcloud.clock import Clock
+from localcloud.clock import ScaledClock
 from localcloud.deploy.assembly import read_assembly
 from localcloud.deploy.cfn_response import ResponseServer, make_test_certificate
 from localcloud.deploy.engine import Engine
@@ -41,8 +42,8 @@ from localcloud.samples.shapes import shapes_dataset
 from rekognition_custom_labels import ProjectVersion, TestingData, TrainingData
 
 TIME_SCALE = 60.0
-TRAINING_SECONDS = 30.0  # a 30-minute training on the scaled clock
-POLL_SECONDS = 60.0 / TIME_SCALE
+TRAINING_SECONDS = 1800.0  # local seconds: a 30-minute training
+POLL_SECONDS = 60.0
 CONTROL_PLANE_TPS = 5
 SIZES = (1, 4, 10, 50)
 HANDLER_OPERATIONS = ("CreateProjectVersion", "DescribeProjectVersions", "ListTagsForResource", "TagResource")
@@ -70,10 +71,11 @@ def synth(outdir: Path, versions: int) -> Any:
 
 @contextlib.contextmanager
 def local_engine(
-    work: Path, name: str, durations: Durations, *, time_scale: float, clock: Clock | None = None
+    work: Path, name: str, durations: Durations, *, time_scale: float
 ) -> Iterator[tuple[LocalCloud, Engine]]:
-    """A local cloud holding the bench dataset, and a quiet deploy engine for it."""
+    """A local cloud holding the bench dataset on a clock ``time_scale`` faster, and a quiet engine for it."""
     certificate = make_test_certificate(work / f"tls-{name}")
+    clock = ScaledClock(time_scale)
     with LocalCloud(durations=durations, clock=clock) as cloud, ResponseServer(certificate) as responses:
         cloud.client("s3").create_bucket(Bucket="bench-dataset")
         for key, body in shapes_dataset(bucket="bench-dataset", images_per_label=4).items():
@@ -86,19 +88,18 @@ def local_engine(
                 responses,
                 cert_file=certificate.cert_file,
                 printer=printer,
-                time_scale=time_scale,
                 show_progress=False,
             ),
         )
 
 
 def lower_bound(versions: int) -> float:
-    return math.ceil(versions / 2) * TRAINING_SECONDS + POLL_SECONDS
+    return (math.ceil(versions / 2) * TRAINING_SECONDS + POLL_SECONDS) / TIME_SCALE
 
 
 def measure(versions: int, work: Path) -> dict[str, float]:
     stack = synth(work / f"out{versions}", versions)
-    durations = Durations(training=TRAINING_SECONDS, starting=1, stopping=1, deleting=1)
+    durations = Durations(training=TRAINING_SECONDS, starting=60, stopping=60, deleting=60)
     with local_engine(work, str(versions), durations, time_scale=TIME_SCALE) as (cloud, engine):
         cloud.service.faults.limit_tps(int(CONTROL_PLANE_TPS * TIME_SCALE))  # the quota, on this clock
         cloud.service.calls.clear()
@@ -128,8 +129,8 @@ def main(sizes: tuple[int, ...] = SIZES) -> None:
         for versions in sizes:
             rows.append(measure(versions, Path(folder)))
     print(
-        f"Local deployment: training {TRAINING_SECONDS:g} s a version on a clock {TIME_SCALE:g}x faster "
-        f"(a {TRAINING_SECONDS * TIME_SCALE / 60:g}-minute training, a poll every {POLL_SECONDS:g} s), "
+        f"Local deployment: a {TRAINING_SECONDS / 60:g}-minute training a version on a clock "
+        f"{TIME_SCALE:g}x faster while the cloud waits (a poll every {POLL_SECONDS:g} local s), "
         "2 trainings at a time"
     )
     header = (

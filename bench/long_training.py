@@ -11,7 +11,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from localcloud.clock import ScaledClock
 from localcloud.rekognition.service import Durations
 
 from .deploy import local_engine, synth
@@ -23,8 +22,7 @@ HOURS = (3.0, 20.0)
 def measure(hours: float, work: Path) -> dict[str, float]:
     stack = synth(work / f"out{hours:g}", 1)
     durations = Durations(training=hours * 3600, starting=300, stopping=120, deleting=120)
-    clock = ScaledClock(TIME_SCALE)
-    with local_engine(work, f"{hours:g}h", durations, time_scale=TIME_SCALE, clock=clock) as (_, engine):
+    with local_engine(work, f"{hours:g}h", durations, time_scale=TIME_SCALE) as (_, engine):
         started = time.monotonic()
         engine.deploy(stack)
         wall = time.monotonic() - started

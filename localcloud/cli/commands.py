@@ -22,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..clock import ScaledClock
+from ..clock import ScaledClock, handler_time
 from ..cloudformation.endpoint import serving_cloudformation
 from ..deploy.assembly import StackArtifact
 from ..deploy.cfn_response import ResponseServer, make_test_certificate
@@ -32,7 +32,6 @@ from ..deploy.deployed_functions import (
     NotRunnable,
     deployed_functions,
     find_function,
-    handler_clock,
     local_cloud_environment,
 )
 from ..deploy.deployment import DeployFailed, Deployment
@@ -123,7 +122,6 @@ def _engine(cloud: LocalCloud, options: Options) -> Iterator[Engine]:
                 responses,
                 cert_file=certificate.cert_file,
                 printer=Printer(),
-                time_scale=options.time_scale,
                 published=options.workspace.save,
             )
 
@@ -344,7 +342,7 @@ def invoke(options: Options, name: str, payload: Mapping[str, Any]) -> int:
                 config,
                 payload,
                 base_env=local_cloud_environment(cloud.endpoint_url),
-                clock=handler_clock(cloud.service.clock),
+                clock=handler_time(cloud.service.clock),
             )
         except (NotRunnable, ValueError) as error:  # ValueError: reserved keys in its environment
             raise CommandError(str(error)) from error

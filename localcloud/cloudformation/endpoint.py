@@ -65,11 +65,12 @@ def serving_cloudformation(engine: Engine, workspace: Workspace) -> Iterator[Clo
     api = CloudFormationApi(engine, workspace)
     engine.printer.record = api.record_event
     engine.published = api.published
-    engine.cloud.serve_cloudformation(CloudFormationEndpoint(api))
+    endpoint = CloudFormationEndpoint(api)
+    engine.cloud.cloudformation_handlers.append(endpoint)
     try:
         yield api
     finally:
         if api.in_flight():
             print(f"Waiting for {api.in_flight()} stack operation(s) in progress to end...", flush=True)
         api.wait_idle()
-        engine.cloud.serve_cloudformation(None)
+        engine.cloud.cloudformation_handlers.remove(endpoint)

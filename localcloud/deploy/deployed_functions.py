@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..clock import Clock, scale_of
 from ..gateway.server import CREDENTIALS
 from .custom_resources.runner import function_config
 from .deployment import Deployment
@@ -132,10 +131,3 @@ def local_cloud_environment(endpoint_url: str) -> dict[str, str]:
         "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
         "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
     }
-
-
-def handler_clock(clock: Clock) -> tuple[float, float] | None:
-    """``lambda_runtime.invoke``'s ``clock`` for the local cloud's clock, as the custom-resource runner
-    passes it: (local time now, scale), or None when it runs at real time."""
-    scale = scale_of(clock)
-    return (clock.now(), scale) if scale != 1.0 else None

@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..clock import scale_of
 from ..gateway.server import LocalCloud
 from ..gateway.signals import SignalError
 from .assembly import StackArtifact
@@ -61,7 +60,6 @@ class Engine:
         *,
         cert_file: Path,
         printer: Printer | None = None,
-        time_scale: float = 60.0,
         region: str = "us-east-1",
         show_progress: bool = True,
         workers: int = DEFAULT_WORKERS,
@@ -71,7 +69,6 @@ class Engine:
         self.responses = responses
         self.cert_file = cert_file
         self.printer = printer or Printer()
-        self.time_scale = time_scale
         self.region = region
         self.show_progress = show_progress
         self.workers = workers
@@ -86,7 +83,6 @@ class Engine:
             responses=responses,
             cert_file=cert_file,
             region=region,
-            time_scale=time_scale,
             progress=self.progress,
             counts=self.invocations,
             cancelled=lambda stack_id: stack_id in self._failing,
@@ -131,7 +127,9 @@ class Engine:
             failure = run_graph(
                 dependency_order(stack.template),
                 dependencies(stack.template),
-                lambda logical_id: self._apply(stack, deployment, previous, logical_id, journal),
+                self._working(
+                    lambda logical_id: self._apply(stack, deployment, previous, logical_id, journal)
+                ),
                 workers=self.workers,
             )
         self._failing.discard(stack_id)
@@ -196,7 +194,9 @@ class Engine:
 
         order = [lid for lid in reversed(dependency_order(template)) if lid in by_id]
         order += [lid for lid in by_id if lid not in order]
-        failure = run_graph(order, reverse(dependencies(template)), delete, workers=self.workers)
+        failure = run_graph(
+            order, reverse(dependencies(template)), self._working(delete), workers=self.workers
+        )
         if failure is not None:
             raise failure
 
@@ -335,7 +335,6 @@ class Engine:
                 logical_id,
                 properties,
                 definition,
-                scale=scale_of(self.cloud.service.clock),
                 on_signal=lambda reason: self._resource_event(
                     stack, logical_id, WAIT_CONDITION, "CREATE_IN_PROGRESS", reason
                 ),
@@ -424,7 +423,9 @@ class Engine:
                     deployment.resources[logical_id] = before
 
         order = [after.logical_id for _, _, after in reversed(journal)]
-        failure = run_graph(order, reverse(dependencies(stack.template)), undo, workers=self.workers)
+        failure = run_graph(
+            order, reverse(dependencies(stack.template)), self._working(undo), workers=self.workers
+        )
         if failure is not None:
             if not isinstance(failure, DeployFailed):
                 raise failure
@@ -485,6 +486,16 @@ class Engine:
         )
 
     # -- helpers ------------------------------------------------------------------------------------
+
+    def _working(self, step: Callable[[str], None]) -> Callable[[str], None]:
+        """``step`` as work on the local clock: local time runs at real time while it runs, except
+        while it waits on the clock (for a poll, an answer or signals)."""
+
+        def run(logical_id: str) -> None:
+            with self.cloud.service.clock.working():
+                step(logical_id)
+
+        return run
 
     def _client(self, service: str) -> Any:
         return self.cloud.client(service, region=self.region)

@@ -2,7 +2,8 @@
 
 A resource with ``CreationPolicy: {ResourceSignal: {Count, Timeout}}`` completes once ``Count`` SUCCESS
 signals with distinct UniqueIds arrived, fails at the first FAILURE signal, and fails when ``Timeout``
-passes first; the signals arrive through the local cloud's ``SignalResource`` (``gateway.signals``).
+passes first (on the local cloud's clock); the signals arrive through the local cloud's ``SignalResource``
+(``gateway.signals``).
 """
 
 from __future__ import annotations
@@ -25,13 +26,12 @@ def wait_condition(
     properties: dict[str, Any],
     definition: dict[str, Any],
     *,
-    scale: float,
     on_signal: Callable[[str], None],
 ) -> dict[str, str]:
     """Hold an ``AWS::CloudFormation::WaitCondition`` until its ``CreationPolicy`` is met; its attributes.
 
-    Raises SignalError with CloudFormation's reason on a FAILURE signal, a timeout (counted on the local
-    clock: ``scale`` times faster than real time) or a definition it cannot wait for.
+    Raises SignalError with CloudFormation's reason on a FAILURE signal, a timeout (counted on the board's
+    clock, the local cloud's) or a definition it cannot wait for.
     """
     if properties:
         raise SignalError(
@@ -50,7 +50,7 @@ def wait_condition(
         stack_name,
         logical_id,
         count=count,
-        timeout=timeout / scale,
+        timeout=timeout,
         on_success=lambda unique_id: on_signal(f"Received SUCCESS signal with UniqueId {unique_id}"),
     )
     settled = "CREATE_COMPLETE" if outcome.status == "SUCCESS" else "CREATE_FAILED"

@@ -11,7 +11,7 @@ import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from ..clock import Clock
+from ..clock import Clock, SystemClock
 from ..rekognition.backends import Boto3Backends
 from ..rekognition.service import DEFAULT_ACCOUNT, CustomLabelsService, Durations, Quotas
 from .background import BackgroundServer
@@ -40,12 +40,17 @@ class ServedCloud:
 
     def __init__(self, endpoint_url: str) -> None:
         self.endpoint_url = endpoint_url
+        # One session for all its clients: a new session reads botocore's models from disk again (tens of
+        # milliseconds a client); a session is not thread-safe, the clients it makes are.
+        self._session = boto3.session.Session()
+        self._making = threading.Lock()
 
     def client(self, service_name: str, region: str = REGION) -> Any:
-        """A boto3 client of this local cloud, as any user would make one."""
-        return boto3.session.Session().client(
-            service_name, region_name=region, endpoint_url=self.endpoint_url, **CREDENTIALS
-        )
+        """A new boto3 client of this local cloud, as any user would make one."""
+        with self._making:
+            return self._session.client(
+                service_name, region_name=region, endpoint_url=self.endpoint_url, **CREDENTIALS
+            )
 
 
 def _backend_app(service: Any) -> Any:
@@ -70,6 +75,7 @@ class LocalCloud(BackgroundServer):
         account: str = DEFAULT_ACCOUNT,
     ) -> None:
         self._host, self._port = host, port
+        clock = clock or SystemClock()
         self._options: dict[str, Any] = {
             "clock": clock,
             "durations": durations,
@@ -79,7 +85,8 @@ class LocalCloud(BackgroundServer):
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._service: CustomLabelsService | None = None
-        self.signals = SignalBoard()  # CloudFormation's SignalResource, for the local deploy engine
+        self._served: ServedCloud | None = None
+        self.signals = SignalBoard(clock)  # CloudFormation's SignalResource, for the deploy engine
 
     @property
     def endpoint_url(self) -> str:
@@ -103,21 +110,33 @@ class LocalCloud(BackgroundServer):
         backends = Boto3Backends(self.endpoint_url)
         self._service = CustomLabelsService(objects=backends, keys=backends, **self._options)
         self._server.app = LocalCloudApp(self._service, fallback=moto, signals=self.signals)
+        self._served = ServedCloud(self.endpoint_url)
         self._serve(self._server, "localcloud")
         self._post("/moto-api/reset")  # moto keeps state per process: every local cloud starts empty
         return self
 
-    def serve_cloudformation(self, endpoint: CloudFormationHandler | None) -> None:
-        """CloudFormation's API from ``endpoint`` (our deploy engine's), or SignalResource only (None)."""
+    @property
+    def cloudformation_handlers(self) -> list[CloudFormationHandler]:
+        """The handlers CloudFormation's calls go to, in order, before moto's CloudFormation: the deploy
+        engine adds its ``SignalResource`` endpoint, ``serve`` the whole CloudFormation API."""
+        return self._app().cloudformation
+
+    def _app(self) -> LocalCloudApp:
         if self._server is None:
             raise RuntimeError("the local cloud is not started")
         app = self._server.app
         assert isinstance(app, LocalCloudApp)
-        app.cloudformation = endpoint
+        return app
 
     def client(self, service_name: str, region: str = REGION) -> Any:
-        """A boto3 client of this local cloud, as any user would make one."""
-        return ServedCloud(self.endpoint_url).client(service_name, region)
+        """A new boto3 client of this local cloud, as any user would make one."""
+        if self._served is None:
+            raise RuntimeError("the local cloud is not started")
+        return self._served.client(service_name, region)
+
+    def call_count(self, *targets: str) -> int:
+        """How many calls of these ``X-Amz-Target`` operations (``AWSEvents.PutRule``) it answered."""
+        return self._app().call_count(*targets)
 
     def _post(self, path: str) -> None:
         request = urllib.request.Request(self.endpoint_url + path, data=b"", method="POST")

@@ -3,9 +3,10 @@
 The Custom Labels operations (``X-Amz-Target: RekognitionService.<Op>``) go to our emulator; a call moto
 lacks, for any service (Rekognition's other operations among them), gets a 4xx in its protocol that
 botocore does not retry, never Flask's HTML 500 or 404. CloudFormation's ``SignalResource`` goes to the
-deploy engine's signal board (the stacks it deploys are not moto's), a few ``/_localcloud/...`` paths steer
-the emulator (faults, clock), and everything else goes to moto, so one ``AWS_ENDPOINT_URL`` serves every
-boto3 client.
+signal board (the stacks the deploy engine deploys are not moto's), its other calls to the handlers plugged
+in from above (the CloudFormation API under ``serve``), a few ``/_localcloud/...`` paths steer the
+emulator (faults, clock), and everything else goes to moto, so one ``AWS_ENDPOINT_URL`` serves every
+boto3 client. Each request is work on the local cloud's clock while it is answered.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ import json
 import logging
 import math
 import re
+import threading
 import urllib.parse
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 from xml.sax.saxutils import escape
@@ -42,7 +45,8 @@ _CLOUDFORMATION_XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-CloudFormationHandler = Callable[[dict[str, str], StartResponse], list[bytes]]
+# Answers a CloudFormation call (its form fields), or None to leave it to the next handler.
+CloudFormationHandler = Callable[[dict[str, str], StartResponse], list[bytes] | None]
 
 
 def _json_response(
@@ -117,15 +121,31 @@ def _read_json(environ: dict[str, Any]) -> Any:
 class LocalCloudApp:
     """Routes Custom Labels calls to ``service`` and the rest to ``fallback`` (moto)."""
 
-    def __init__(
-        self, service: CustomLabelsService, fallback: WSGIApp, signals: SignalBoard | None = None
-    ) -> None:
+    def __init__(self, service: CustomLabelsService, fallback: WSGIApp, signals: SignalBoard) -> None:
         self.service = service
         self.fallback = fallback
-        self.signals = signals or SignalBoard()
-        self.cloudformation: CloudFormationHandler | None = None  # else moto's CloudFormation
+        self.signals = signals
+        # CloudFormation's form-encoded calls, tried in order; what none of them answers is moto's
+        self.cloudformation: list[CloudFormationHandler] = []
+        self._counting = threading.Lock()
+        self._calls: Counter[str] = Counter()  # by X-Amz-Target, for whoever watches a service change
+
+    def call_count(self, *targets: str) -> int:
+        """How many calls of these ``X-Amz-Target`` operations were answered so far."""
+        with self._counting:
+            return sum(self._calls[target] for target in targets)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        with self.service.clock.working():
+            try:
+                return self._route(environ, start_response)
+            finally:
+                target = environ.get("HTTP_X_AMZ_TARGET")
+                if target:
+                    with self._counting:
+                        self._calls[target] += 1
+
+    def _route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith(CONTROL_PREFIX):
             return self._control(path[len(CONTROL_PREFIX) :], environ, start_response)
@@ -147,8 +167,10 @@ class LocalCloudApp:
             }
             if form.get("Action") == "SignalResource":
                 return self._signal_resource(form, start_response)
-            if self.cloudformation is not None:
-                return self.cloudformation(form, start_response)
+            for handler in list(self.cloudformation):
+                answer = handler(form, start_response)
+                if answer is not None:
+                    return answer
             environ["wsgi.input"] = io.BytesIO(raw)  # every other CloudFormation call is moto's
         try:
             return self._moto(environ, start_response)

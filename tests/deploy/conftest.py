@@ -16,10 +16,9 @@ from localcloud.deploy.cfn_response import CertificatePair, ResponseServer
 from localcloud.deploy.engine import Engine
 from localcloud.deploy.stack_events import Printer
 from localcloud.gateway.server import LocalCloud
-from localcloud.rekognition.service import Durations
 from localcloud.samples.example_dataset import EXAMPLE_BUCKET, upload_example_dataset
+from localcloud.testing.clouds import started_cloud
 
-FAST = Durations(training=1.0, starting=0.5, stopping=0.5, deleting=0.5, dataset=0.5, project_deleting=0.5)
 DATASET_BUCKET = EXAMPLE_BUCKET
 
 Synth = Callable[..., StackArtifact]
@@ -27,7 +26,7 @@ Synth = Callable[..., StackArtifact]
 
 @pytest.fixture
 def cloud() -> Iterator[LocalCloud]:
-    with LocalCloud(durations=FAST) as local_cloud:
+    with started_cloud("deploy") as local_cloud:
         upload_example_dataset(local_cloud, images_per_label=4)
         yield local_cloud
 
@@ -40,9 +39,7 @@ def events() -> io.StringIO:
 @pytest.fixture
 def engine(cloud: LocalCloud, certificate: CertificatePair, events: io.StringIO) -> Iterator[Engine]:
     with ResponseServer(certificate) as responses:
-        yield Engine(
-            cloud, responses, cert_file=certificate.cert_file, printer=Printer(events), time_scale=240
-        )
+        yield Engine(cloud, responses, cert_file=certificate.cert_file, printer=Printer(events))
 
 
 @pytest.fixture

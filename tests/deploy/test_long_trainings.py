@@ -1,4 +1,4 @@
-"""Trainings of many hours in the local cloud, on one clock 600 times faster than real time.
+"""Trainings of many hours in the local cloud, on its scaled clock.
 
 The custom resource answers when training has started; the stack is held by chained wait conditions
 that the provider's watcher releases. Each scenario ends by checking the inventory (what
@@ -20,29 +20,26 @@ import pytest
 from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
 
-from localcloud.clock import ScaledClock, scale_of
 from localcloud.deploy.assembly import StackArtifact, read_assembly
 from localcloud.deploy.cfn_response import CertificatePair, ResponseServer
 from localcloud.deploy.deployment import DeployFailed
 from localcloud.deploy.engine import Engine
 from localcloud.deploy.stack_events import Printer
 from localcloud.gateway.server import LocalCloud
-from localcloud.rekognition.service import Durations
 from localcloud.samples.example_dataset import upload_example_dataset
 from localcloud.state.inventory import inventory, leftovers
+from localcloud.testing.clouds import preset, started_cloud
 from rekognition_custom_labels import InferenceUnits, ProjectVersion, TestingData, TrainingData
 
 from .conftest import DATASET_BUCKET
 from .probing import probe
 
-SCALE = 600.0
 HOUR = 3600.0
 pytestmark = pytest.mark.slow
 
 
-def cloud_training_for(hours: float, scale: float = SCALE) -> Iterator[LocalCloud]:
-    durations = Durations(training=hours * HOUR, starting=300, stopping=120, deleting=120, dataset=60)
-    with LocalCloud(clock=ScaledClock(scale), durations=durations) as cloud:
+def cloud_training_for(hours: float) -> Iterator[LocalCloud]:
+    with started_cloud(preset("hours").training_for(hours)) as cloud:
         upload_example_dataset(cloud, images_per_label=4)
         yield cloud
 
@@ -64,20 +61,6 @@ def thirteen_hours() -> Iterator[LocalCloud]:
 
 
 @pytest.fixture
-def two_hours_at_200() -> Iterator[LocalCloud]:
-    """Slower still: the handler's Reason must beat CloudFormation's ServiceTimeout by its 6 local
-    minutes (1.8 real seconds here), whatever the load on the machine slows process starts to."""
-    yield from cloud_training_for(2, scale=200)
-
-
-@pytest.fixture
-def three_hours_at_300() -> Iterator[LocalCloud]:
-    """Slower: a delete that cannot finish answers a poll and 5 minutes before its ServiceTimeout, and
-    at 300x a poll (a process start) costs about two and a half local minutes."""
-    yield from cloud_training_for(3, scale=300)
-
-
-@pytest.fixture
 def responses(certificate: CertificatePair) -> Iterator[tuple[ResponseServer, CertificatePair]]:
     with ResponseServer(certificate) as server:
         yield server, certificate
@@ -87,8 +70,7 @@ def engine_for(
     cloud: LocalCloud, responses: tuple[ResponseServer, CertificatePair], events: io.StringIO
 ) -> Engine:
     server, certificate = responses
-    scale = scale_of(cloud.service.clock)
-    return Engine(cloud, server, cert_file=certificate.cert_file, printer=Printer(events), time_scale=scale)
+    return Engine(cloud, server, cert_file=certificate.cert_file, printer=Printer(events))
 
 
 def app(tmp_path: Path, name: str = "cdk.out", **version: Any) -> StackArtifact:
@@ -184,12 +166,12 @@ def test_a_training_that_fails_after_two_hours_rolls_back_leaving_nothing(
 
 
 def test_a_training_longer_than_training_timeout_fails_and_a_later_destroy_leaves_nothing(
-    three_hours_at_300: LocalCloud,
+    three_hours: LocalCloud,
     responses: tuple[ResponseServer, CertificatePair],
     events: io.StringIO,
     tmp_path: Path,
 ) -> None:
-    engine = engine_for(three_hours_at_300, responses, events)
+    engine = engine_for(three_hours, responses, events)
     # WHEN a three-hour training is deployed with a one-hour training_timeout
     with pytest.raises(DeployFailed) as failed:
         engine.deploy(app(tmp_path, training_timeout=cdk.Duration.hours(1)))
@@ -200,25 +182,25 @@ def test_a_training_longer_than_training_timeout_fails_and_a_later_destroy_leave
     assert remaining is not None and remaining.status == "ROLLBACK_FAILED"
     assert "Rekognition can neither stop nor delete a model version while it trains" in events.getvalue()
     # WHEN training has ended and the stack is destroyed THEN nothing is left
-    _wait_until_trained(three_hours_at_300)
+    _wait_until_trained(three_hours)
     engine.destroy(remaining)
-    assert nothing_left(three_hours_at_300) == {}
+    assert nothing_left(three_hours) == {}
 
 
 def test_destroy_during_training_waits_for_it_and_leaves_nothing(
-    two_hours_at_200: LocalCloud,
+    two_hours: LocalCloud,
     responses: tuple[ResponseServer, CertificatePair],
     events: io.StringIO,
     tmp_path: Path,
 ) -> None:
-    engine = engine_for(two_hours_at_200, responses, events)
+    engine = engine_for(two_hours, responses, events)
     # GIVEN a version deployed with a short training_timeout is left training by its failed deploy
     with pytest.raises(DeployFailed) as failed:
         engine.deploy(app(tmp_path, training_timeout=cdk.Duration.hours(1)))
     remaining = failed.value.remaining
     assert remaining is not None
     # WHEN it is destroyed while training goes on, and again until the destroy succeeds
-    assert list(versions(two_hours_at_200).values()) == ["TRAINING_IN_PROGRESS"]
+    assert list(versions(two_hours).values()) == ["TRAINING_IN_PROGRESS"]
     refused = []
     for _ in range(5):
         try:
@@ -232,7 +214,7 @@ def test_destroy_during_training_waits_for_it_and_leaves_nothing(
     # the one during which training ended succeeded, and nothing is left
     assert all("neither stop nor delete" in reason for reason in refused), refused
     assert remaining.status == "DELETE_COMPLETE" and remaining.resources == {}
-    assert nothing_left(two_hours_at_200) == {}
+    assert nothing_left(two_hours) == {}
 
 
 def test_a_rollover_trains_for_hours_while_the_old_model_serves(

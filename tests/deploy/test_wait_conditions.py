@@ -43,7 +43,6 @@ def scaled_engine(
             responses,
             cert_file=certificate.cert_file,
             printer=Printer(events),
-            time_scale=SCALE,
         )
 
 

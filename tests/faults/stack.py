@@ -208,7 +208,8 @@ class Stack:
     def wait_for_training(self) -> bool:
         """The stack's wait condition, released (or failed) by the handler's training watcher."""
         self.arm("watch")
-        chain = Chain(self.world.cloud, ["Wait1"]).start()
+        assert self.wait_seconds is not None
+        chain = Chain(self.world.cloud, [("Wait1", self.wait_seconds)]).start()
         for _ in range(SERVICE_TIMEOUT // 60 // POLL_MINUTES):  # the watcher's schedule, until it is gone
             watchers = [t for t in self.cfn.targets() if "RequestId" not in t.input]
             if not watchers:

@@ -35,6 +35,7 @@ from localcloud.deploy.engine import Engine
 from localcloud.deploy.stack_events import Printer, StackEvent
 from localcloud.gateway.server import LocalCloud
 from localcloud.state.workspace import Workspace
+from localcloud.testing.clouds import started_cloud
 
 MODEL = botocore.session.get_session().get_service_model("cloudformation")
 STACK_TYPE = "AWS::CloudFormation::Stack"
@@ -163,14 +164,8 @@ class Local:
 @pytest.fixture
 def local(tmp_path: Path, certificate: CertificatePair) -> Iterator[Local]:
     """A local cloud, the deploy engine on it and a locked workspace, as ``python -m localcloud`` has them."""
-    with LocalCloud() as cloud, ResponseServer(certificate) as responses:
-        engine = Engine(
-            cloud,
-            responses,
-            cert_file=certificate.cert_file,
-            printer=Printer(io.StringIO()),
-            time_scale=120.0,
-        )
+    with started_cloud("deploy") as cloud, ResponseServer(certificate) as responses:
+        engine = Engine(cloud, responses, cert_file=certificate.cert_file, printer=Printer(io.StringIO()))
         workspace = Workspace(tmp_path / "state")
         with workspace.locked("test"):
             yield Local(cloud, engine, workspace, Checked())

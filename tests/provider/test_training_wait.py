@@ -8,11 +8,8 @@ wait conditions, each started (in a thread) once the one before it has completed
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-
-import pytest
 
 from localcloud.clock import ManualClock
 from localcloud.gateway.server import LocalCloud
@@ -28,7 +25,7 @@ class Chain:
     """Wait conditions started one after another, each once the previous one succeeded."""
 
     cloud: LocalCloud
-    waits: list[str]
+    waits: list[tuple[str, int]]  # (logical id, Timeout seconds), in chain order
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     thread: threading.Thread | None = None
 
@@ -36,8 +33,8 @@ class Chain:
         self.cloud.signals.open_stack(STACK, STACK_ID)
 
         def run() -> None:
-            for name in self.waits:
-                outcome = self.cloud.signals.wait(STACK, name, count=1, timeout=60)
+            for name, seconds in self.waits:
+                outcome = self.cloud.signals.wait(STACK, name, count=1, timeout=seconds)
                 self.cloud.signals.settle(
                     STACK, name, "CREATE_COMPLETE" if outcome.status == "SUCCESS" else "CREATE_FAILED"
                 )
@@ -74,16 +71,12 @@ def watch(cfn: CloudFormation, clock: ManualClock, *, max_polls: int = 30) -> in
         polls += 1
 
 
-@pytest.fixture
-def chain(cloud: LocalCloud) -> Iterator[Chain]:
-    yield Chain(cloud, ["Wait1", "Wait2"])
-
-
 def test_create_answers_once_training_started_and_the_watcher_releases_every_wait(
-    cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any], chain: Chain
+    cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any]
 ) -> None:
     # GIVEN a version whose stack waits on two chained 12-hour wait conditions
-    timed = with_waits(properties, ("Wait1", 43200), ("Wait2", 43200))
+    waits = [("Wait1", 43200), ("Wait2", 43200)]
+    timed, chain = with_waits(properties, *waits), Chain(cloud, waits)
     # WHEN CloudFormation creates it
     outcome = cfn.send(cfn.event("Create", "Classifier", timed))
     # THEN it answered at once with the training version (no poll of its own), and a watcher is scheduled
@@ -106,11 +99,12 @@ def test_create_answers_once_training_started_and_the_watcher_releases_every_wai
 
 
 def test_a_failed_training_fails_the_open_wait_with_the_service_message(
-    cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any], chain: Chain
+    cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any]
 ) -> None:
     # GIVEN a training the service will fail
     cloud.service.faults.fail_training(properties["VersionName"], "The manifest file has too few labels.")
-    timed = with_waits(properties, ("Wait1", 43200), ("Wait2", 43200))
+    waits = [("Wait1", 43200), ("Wait2", 43200)]
+    timed, chain = with_waits(properties, *waits), Chain(cloud, waits)
     assert cfn.send(cfn.event("Create", "Classifier", timed)).status == "SUCCESS"
     # WHEN the chain waits and the watcher polls
     chain.start()
@@ -122,10 +116,11 @@ def test_a_failed_training_fails_the_open_wait_with_the_service_message(
 
 
 def test_a_wait_about_to_end_is_renewed_by_the_next_one(
-    cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any], chain: Chain
+    cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any]
 ) -> None:
     # GIVEN a first wait shorter than the training (200 s: within the renewal margin from the start)
-    timed = with_waits(properties, ("Wait1", 200), ("Wait2", 43200))
+    waits = [("Wait1", 200), ("Wait2", 43200)]
+    timed, chain = with_waits(properties, *waits), Chain(cloud, waits)
     assert cfn.send(cfn.event("Create", "Classifier", timed)).status == "SUCCESS"
     # WHEN the chain waits and the watcher polls
     chain.start()
@@ -140,8 +135,7 @@ def test_a_training_longer_than_the_waits_fails_at_the_deadline_saying_so(
 ) -> None:
     # GIVEN one wait of 240 s (the deadline is a margin before its end: past at the first poll) and a
     # 180-s training
-    timed = with_waits(properties, ("Wait1", 240))
-    chain = Chain(cloud, ["Wait1"])
+    timed, chain = with_waits(properties, ("Wait1", 240)), Chain(cloud, [("Wait1", 240)])
     assert cfn.send(cfn.event("Create", "Classifier", timed)).status == "SUCCESS"
     # WHEN the chain waits and the watcher polls
     chain.start()

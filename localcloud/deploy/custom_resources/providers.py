@@ -19,7 +19,7 @@ from ..cfn_response import ResponseServer
 from ..deployment import Deployment
 from ..packages import function_code_dir
 from ..provisioners import ProvisionError
-from ..scheduler import firing_schedules
+from ..scheduler import EVENTBRIDGE_WRITES, firing_schedules
 from .runner import CustomResourceRunner, ProviderFunction, function_config
 
 
@@ -31,7 +31,6 @@ class Providers:
         responses: ResponseServer,
         cert_file: Path,
         region: str,
-        time_scale: float,
         progress: Callable[[str], None],
         counts: Counter[str],
         cancelled: Callable[[str], bool],
@@ -39,7 +38,7 @@ class Providers:
     ) -> None:
         self.cloud, self.responses, self.cert_file = cloud, responses, cert_file
         self.region, self.account = region, cloud.service.account
-        self.time_scale, self.progress, self.counts = time_scale, progress, counts
+        self.progress, self.counts = progress, counts
         self.cancelled = cancelled  # by stack id: its operation failed, its requests stop
         self._lock = lock  # the engine's: other operations add resources meanwhile
 
@@ -87,7 +86,10 @@ class Providers:
             return True
 
         return firing_schedules(
-            self.cloud.client("events", region=self.region), invoke, time_scale=self.time_scale
+            self.cloud.client("events", region=self.region),
+            invoke,
+            clock=self.cloud.service.clock,
+            changes=lambda: self.cloud.call_count(*EVENTBRIDGE_WRITES),
         )
 
     def _runner(self, deployment: Deployment) -> CustomResourceRunner:
@@ -102,7 +104,6 @@ class Providers:
                 "SSL_CERT_FILE": str(self.cert_file),
             },
             stack_id=deployment.stack_id,
-            time_scale=self.time_scale,
             progress=self.progress,
             counts=self.counts,
             clock=self.cloud.service.clock,

@@ -2,16 +2,17 @@
 
 Events are sent exactly as CloudFormation sends them (string scalars, a fresh RequestId, a pre-signed
 style HTTPS ResponseURL); the function runs in its own process from its asset folder with its
-template environment; crhelper's EventBridge polling rules are fired on their schedule, sped up by
-``time_scale``; a crashed invocation is retried like Lambda's asynchronous invoke.
+template environment; crhelper's EventBridge polling rules are fired on their schedule and
+ServiceTimeout runs out, both on the local cloud's clock; a crashed invocation is retried like Lambda's
+asynchronous invoke.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import string
 import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...clock import Clock, SystemClock, scale_of
+from ...clock import Clock, SystemClock, handler_time
 from ..cfn_response import ResponseServer
 from ..lambda_runtime import FunctionConfig, invoke
 from ..scheduled_rules import ScheduledTarget, scheduled_targets, targets_of_rule
@@ -76,7 +77,6 @@ class CustomResourceRunner:
         events_client: Any,
         base_env: Mapping[str, str],
         stack_id: str,
-        time_scale: float = 60.0,
         progress: Callable[[str], None] = lambda _: None,
         counts: Counter[str] | None = None,
         clock: Clock | None = None,
@@ -86,10 +86,9 @@ class CustomResourceRunner:
         self.events_client = events_client
         self.base_env = dict(base_env)
         self.stack_id = stack_id
-        self.time_scale = time_scale
         self.progress = progress
         self.counts: Counter[str] = counts if counts is not None else Counter()
-        self.clock: Clock = clock or SystemClock()  # the local cloud's: ServiceTimeout and handler time
+        self.clock: Clock = clock or SystemClock()  # the local cloud's: polls, ServiceTimeout, handler time
         # True once another resource of the stack failed: CloudFormation stops waiting for a Create or
         # Update in progress ("Resource creation cancelled") and rolls back
         self.cancelled = cancelled
@@ -121,27 +120,32 @@ class CustomResourceRunner:
         if old_properties is not None:
             event["OldResourceProperties"] = stringify(old_properties)
         timeout = float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
-        deadline = time.monotonic() + timeout / scale_of(self.clock)
+        deadline = self.clock.now() + timeout
         self._invoke(function, event)
+
+        def settled() -> bool:
+            return self._answered(request_id) or (request_type != "Delete" and self.cancelled())
+
         rules: set[str] = set()  # this request's polling rules, once found
         while not self._answered(request_id):
             if request_type != "Delete" and self.cancelled():
                 what = "creation" if request_type == "Create" else "update"
                 raise CustomResourceFailed(f"Resource {what} cancelled", physical_id)
-            if time.monotonic() > deadline:
+            mine = self._polls(function, request_id, rules)
+            rules = {t.rule_name for t in mine} or rules
+            # EventBridge fires the rule one interval later (crhelper makes one rule a request)
+            due = min([self.clock.now() + t.interval_seconds for t in mine] or [math.inf])
+            if not self.clock.sleep_until(min(due, deadline), until=settled):
+                continue
+            if self.clock.now() >= deadline:
                 raise CustomResourceFailed(
                     f"CloudFormation did not receive a response from your Custom Resource within the "
                     f"ServiceTimeout of {int(timeout)} seconds",
                     physical_id,
                 )
-            mine = self._polls(function, request_id, rules)
-            rules = {t.rule_name for t in mine} or rules
-            for target in mine:  # EventBridge fires the rule once per interval (sped up by time_scale)
-                time.sleep(target.interval_seconds / self.time_scale)
+            for target in mine:
                 self.progress(logical_id)
                 self._invoke(function, target.input)
-            if not mine:
-                time.sleep(0.05)
         (answer,) = [r for r in self.responses.responses(request_id) if not r.failed][:1]
         body = answer.body
         if body.get("Status") != "SUCCESS":
@@ -168,9 +172,9 @@ class CustomResourceRunner:
         for _ in range(1 + LAMBDA_RETRIES):
             with _COUNTING:
                 self.counts[kind] += 1
-            scale = scale_of(self.clock)
-            clock = (self.clock.now(), scale) if scale != 1.0 else None
-            if invoke(function.config, event, base_env=self.base_env, clock=clock).error is None:
+            with self.clock.working():
+                done = invoke(function.config, event, base_env=self.base_env, clock=handler_time(self.clock))
+            if done.error is None:
                 return
 
 
