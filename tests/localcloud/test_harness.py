@@ -28,7 +28,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from localcloud.deploy.cfn_response import CertificatePair, ResponseServer
-from localcloud.deploy.lambda_runtime import FunctionConfig, Invocation, invoke
+from localcloud.deploy.lambda_runtime import FunctionConfig, Invocation, host, invoke
 from localcloud.deploy.scheduled_rules import (
     InvalidRuleError,
     lambda_permissions,
@@ -334,6 +334,47 @@ def test_every_invocation_is_a_fresh_process(tmp_path: Path) -> None:
     assert len({first.result["pid"], second.result["pid"], os.getpid()}) == 3
     assert first.request_id != second.request_id
     assert first.exit_code == second.exit_code == 0
+
+
+def test_a_process_forked_from_the_warm_fork_server_is_a_cold_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a handler reporting what its process looks like from inside
+    code = write_handler(
+        tmp_path / "probe",
+        """
+        import os
+        import sys
+        import time
+
+        import boto3
+
+        FIRST = "boto3" in sys.modules and boto3.DEFAULT_SESSION is None
+
+        def handler(event, context):
+            return {
+                "event": event,
+                "environment": sorted(os.environ),
+                "cwd": os.getcwd(),
+                "path": sys.path,
+                "own_group": os.getpgid(0) == os.getpid(),
+                "session_fresh": FIRST,
+                "flags": [sys.flags.isolated, sys.flags.dont_write_bytecode, sys.flags.utf8_mode],
+                "zone": time.tzname,
+                "encoding": sys.stdout.encoding,
+            }
+        """,
+    )
+    config = FunctionConfig(code_dir=code, function_name="probe", timeout_seconds=10)
+    event = {"RequestType": "Create", "text": "é"}
+    # WHEN it is invoked through the fork server, and in a fresh interpreter
+    forked = invoke(config, event, base_env=quiet_env())
+    monkeypatch.setattr(host, "bundles_preloaded", lambda code_path: True)
+    spawned = invoke(config, event, base_env=quiet_env())
+    # THEN both processes saw the same event, environment, paths, flags and time zone
+    assert forked.error is None and spawned.error is None, (forked.stdout, spawned.stdout)
+    assert forked.result == spawned.result
+    assert forked.result["own_group"] and forked.result["session_fresh"]
 
 
 def test_the_code_folder_comes_first_and_the_repository_is_hidden(tmp_path: Path) -> None:
