@@ -20,9 +20,9 @@ from ..gateway.server import LocalCloud
 from ..gateway.signals import SignalError
 from .assembly import StackArtifact
 from .builtins import BUILTINS
-from .cfn_response import ResponseServer
 from .concurrency import DEFAULT_WORKERS, reverse, run_graph
 from .custom_resources.providers import Providers
+from .custom_resources.response_url import ResponseServer
 from .custom_resources.runner import (
     CustomResourceFailed,
     made_up_id,
@@ -76,7 +76,8 @@ class Engine:
         self.account = cloud.service.account
         self._lock = threading.RLock()  # deployments and journals, shared by concurrent operations
         self._in_flight: dict[str, Mapping[str, Any]] = {}
-        self._failing: set[str] = set()  # stacks whose create/update failed: their in-flight requests stop
+        # Stacks whose create/update failed, with the failure that began it: their in-flight requests stop
+        self._failing: dict[str, DeployFailed] = {}
         self.invocations: Counter[str] = Counter()  # provider invocations by kind (Create, Poll, ...)
         self.providers = Providers(
             cloud=cloud,
@@ -132,10 +133,11 @@ class Engine:
                 ),
                 workers=self.workers,
             )
-        self._failing.discard(stack_id)
+        first = self._failing.pop(stack_id, None)
         if failure is not None:
             if not isinstance(failure, DeployFailed):
                 raise failure
+            failure = first or failure  # the failure that cancelled the others, whichever ended first
             with self.providers.schedules(code):
                 failure.remaining = self._roll_back(stack, deployment, previous, journal, verb)
             if failure.remaining is None:  # a create rolled back: the stack is gone
@@ -240,8 +242,9 @@ class Engine:
                 physical = made_up_id(
                     stack.stack_name, logical_id
                 )  # CloudFormation's, for a Create unanswered
+            failed_step = DeployFailed(f"{logical_id}: {error}")
             with self._lock:
-                self._failing.add(deployment.stack_id)
+                self._failing.setdefault(deployment.stack_id, failed_step)
                 if verb == "CREATE" and physical:  # CloudFormation deletes what a failed create reported
                     failed = Resource(logical_id, resource_type, str(physical), {}, properties, policy)
                     journal.append(("created", None, failed))
@@ -255,7 +258,7 @@ class Engine:
                 str(error),
                 physical_id=str(physical or ""),
             )
-            raise DeployFailed(f"{logical_id}: {error}") from error
+            raise failed_step from error
         after.deletion_policy = policy
         with self._lock:
             deployment.resources[logical_id] = after
