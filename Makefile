@@ -13,7 +13,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := cdk --no-notices --no-version-reporting
 
-.PHONY: setup demo synth test lint typecheck unit bench faults lock clean
+.PHONY: setup demo synth test test-fast lint typecheck unit bench faults lock clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -47,6 +47,11 @@ unit: setup
 	pytest -n 3 --dist worksteal
 
 test: lint typecheck unit
+
+# The edit loop: the suite without the tests that run subprocesses (the CDK CLI, python -m localcloud)
+# or play deployments on the scaled clock; no lint, no mypy.
+test-fast: setup
+	pytest -n 3 --dist worksteal -q -m "not slow and not scenario"
 
 bench: setup
 	python -m bench

@@ -31,7 +31,7 @@ from aws_cdk import aws_s3 as s3
 
 from localcloud.clock import ScaledClock
 from localcloud.deploy.assembly import read_assembly
-from localcloud.deploy.cfn_response import ResponseServer, make_test_certificate
+from localcloud.deploy.custom_resources.response_url import ResponseServer, make_test_certificate
 from localcloud.deploy.engine import Engine
 from localcloud.deploy.stack_events import Printer
 from localcloud.gateway.server import LocalCloud

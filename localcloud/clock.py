@@ -15,7 +15,9 @@ it at the clock's time) all read the same clock, so they agree with each other w
   later, however late the machine wakes the waiter.
 
 A slower machine therefore takes longer to play a scenario, but plays the same one. ``ManualClock`` moves
-only when a test says so; ``SystemClock`` is the wall clock.
+only when a test says so, and inside ``stepping()`` also straight to the next moment waited for whenever
+nothing works (a discrete-event simulation: a scenario of hours takes no real time); ``SystemClock`` is
+the wall clock.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class _Timeline:
             self._rebase()
             self._working -= mine
             self._due.append(when)
+            self._settle()
         try:
             while True:
                 if until is not None and until():
@@ -107,6 +110,9 @@ class _Timeline:
         """About how long ``local_seconds`` take in real time now (a waiter's longest nap)."""
         return local_seconds
 
+    def _settle(self) -> None:
+        """Called under the lock when work ends or a waiter begins to wait."""
+
     # -- helpers -----------------------------------------------------------------------------------
 
     def _depth(self) -> int:
@@ -118,6 +124,8 @@ class _Timeline:
             self._rebase()
             self._working += delta
             self._threads.depth = self._depth() + delta
+            if delta < 0:
+                self._settle()
             self._lock.notify_all()
 
 
@@ -141,6 +149,21 @@ class ManualClock(_Timeline):
     def __init__(self, start: float = 1_750_000_000.0) -> None:
         super().__init__()
         self._now = start
+        self._stepping = 0
+
+    @contextlib.contextmanager
+    def stepping(self) -> Iterator[None]:
+        """While the block runs, whenever nothing works and somebody waits, the clock moves straight to
+        the earliest moment waited for. The calling thread works throughout (but while it waits on the
+        clock): the block drives the scenario, and time moves only when it waits."""
+        with self._lock:
+            self._stepping += 1
+        try:
+            with self.working():
+                yield
+        finally:
+            with self._lock:
+                self._stepping -= 1
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:
@@ -154,6 +177,12 @@ class ManualClock(_Timeline):
 
     def _real_seconds(self, local_seconds: float) -> float:
         return WAKE_SLICE_SECONDS  # only advance() moves it: look again soon
+
+    def _settle(self) -> None:
+        moments = [moment for moment in self._due if math.isfinite(moment)]
+        if self._stepping and self._working <= 0 and moments and min(moments) > self._now:
+            self._now = min(moments)
+            self._lock.notify_all()
 
 
 class ScaledClock(_Timeline):

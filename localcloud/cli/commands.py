@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError
 from ..clock import ScaledClock, handler_time
 from ..cloudformation.endpoint import serving_cloudformation
 from ..deploy.assembly import StackArtifact
-from ..deploy.cfn_response import ResponseServer, make_test_certificate
+from ..deploy.custom_resources.response_url import ResponseServer, make_test_certificate
 from ..deploy.deployed_functions import (
     DeployedFunction,
     NoSuchFunction,
@@ -338,12 +338,13 @@ def invoke(options: Options, name: str, payload: Mapping[str, Any]) -> int:
         function = _function_named(workspace, cloud, name)
         try:
             config = function.config(region=REGION, account=cloud.service.account)
-            invocation = run_function(
-                config,
-                payload,
-                base_env=local_cloud_environment(cloud.endpoint_url),
-                clock=handler_time(cloud.service.clock),
-            )
+            with cloud.service.clock.working():
+                invocation = run_function(
+                    config,
+                    payload,
+                    base_env=local_cloud_environment(cloud.endpoint_url),
+                    clock=handler_time(cloud.service.clock),
+                )
         except (NotRunnable, ValueError) as error:  # ValueError: reserved keys in its environment
             raise CommandError(str(error)) from error
     _print_logs(invocation, config.memory_mb)

@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..cli.commands import DEFAULT_TIME_SCALE, LOCAL_DURATIONS
 from ..clock import Clock, ManualClock, ScaledClock
 from ..gateway.server import LocalCloud
 from ..rekognition.service import Durations, Quotas
@@ -33,6 +34,7 @@ class Preset:
         return dataclasses.replace(self, durations=dataclasses.replace(self.durations, training=hours * HOUR))
 
     def at(self, scale: float | None) -> Preset:
+        """The same durations on a clock ``scale`` times faster (None: by hand)."""
         return dataclasses.replace(self, scale=scale)
 
     def clock(self, start: float | None = None) -> Clock:
@@ -41,34 +43,38 @@ class Preset:
         return ScaledClock(self.scale, origin_local=start)
 
 
+# The emulator's own defaults (seconds), by hand: what the plugin's ``local_cloud`` has always had.
+DEFAULT = Preset(Durations())
+# Realistic proportions, instant: the test advances the clock.
+PROPORTIONAL = Preset(
+    Durations(training=600, starting=120, stopping=60, deleting=30, dataset=20, project_deleting=20)
+)
+# Each phase lasts one to three one-minute polls: a provider scenario needs few invocations.
+POLLS = Preset(
+    Durations(training=180, starting=60, stopping=60, deleting=60, dataset=20, project_deleting=20)
+)
+# Minutes-long phases, for scenarios polled every five minutes (a 15-minute training is three polls).
+MINUTES = Preset(
+    Durations(training=900, starting=180, stopping=120, deleting=60, dataset=20, project_deleting=20)
+)
+# The deploy engine's scenarios: one-minute polls on a clock that runs by itself.
+DEPLOY = POLLS.at(600)
+# Trainings of hours (``training_for``) with minutes-long transitions, on a fast scaled clock.
+HOURS = Preset(
+    Durations(training=3 * HOUR, starting=300, stopping=120, deleting=120, dataset=60, project_deleting=60),
+    scale=3000,
+)
+# What ``python -m localcloud`` runs: a realistic half-hour training, 120 times faster.
+REALISTIC = Preset(LOCAL_DURATIONS, scale=DEFAULT_TIME_SCALE)
 PRESETS = {
-    # Realistic proportions, instant: the test advances the clock.
-    "manual": Preset(
-        Durations(training=600, starting=120, stopping=60, deleting=30, dataset=20, project_deleting=20)
-    ),
-    # Each phase lasts one to three one-minute polls: a provider scenario needs few invocations. On a
-    # scaled clock, what the deploy engine's scenarios run on.
-    "polls": Preset(
-        Durations(training=180, starting=60, stopping=60, deleting=60, dataset=20, project_deleting=20)
-    ),
-    # Minutes-long phases, for scenarios polled every five minutes (a 15-minute training is three polls).
-    "minutes": Preset(
-        Durations(training=900, starting=180, stopping=120, deleting=60, dataset=20, project_deleting=20)
-    ),
-    # Trainings of hours (``training_for``) with minutes-long transitions, on a fast scaled clock.
-    "hours": Preset(
-        Durations(
-            training=3 * HOUR, starting=300, stopping=120, deleting=120, dataset=60, project_deleting=60
-        ),
-        scale=3000,
-    ),
-    # What ``python -m localcloud`` runs: a realistic half-hour training, 120 times faster.
-    "realistic": Preset(
-        Durations(training=1800, starting=300, stopping=120, deleting=120, dataset=60, project_deleting=60),
-        scale=120,
-    ),
+    "default": DEFAULT,
+    "proportional": PROPORTIONAL,
+    "polls": POLLS,
+    "minutes": MINUTES,
+    "deploy": DEPLOY,
+    "hours": HOURS,
+    "realistic": REALISTIC,
 }
-PRESETS["deploy"] = PRESETS["polls"].at(600)
 
 
 def preset(name: str) -> Preset:
@@ -80,13 +86,14 @@ def preset(name: str) -> Preset:
 
 @contextlib.contextmanager
 def started_cloud(
-    chosen: str | Preset = "manual",
+    chosen: str | Preset = "default",
     *,
     clock: Clock | None = None,
     quotas: Quotas | None = None,
 ) -> Iterator[LocalCloud]:
     """A started local cloud on a free loopback port, as the preset (a name or a ``Preset``) says; a given
-    ``clock`` replaces the preset's."""
+    ``clock`` replaces the preset's. moto's services are one set per process, emptied when a cloud starts:
+    one cloud at a time."""
     chosen = preset(chosen) if isinstance(chosen, str) else chosen
     with LocalCloud(clock=clock or chosen.clock(), durations=chosen.durations, quotas=quotas) as cloud:
         yield cloud

@@ -12,7 +12,7 @@ import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from localcloud.deploy.cfn_response import CertificatePair, make_test_certificate
+from localcloud.deploy.custom_resources.response_url import CertificatePair, make_test_certificate
 
 from .cells import CELLS
 from .stack import world

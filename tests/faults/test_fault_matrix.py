@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from localcloud.deploy.cfn_response import CertificatePair
+from localcloud.deploy.custom_resources.response_url import CertificatePair
 
 from .cells import CELLS, Cell
 from .stack import world

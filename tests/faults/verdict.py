@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from botocore.exceptions import ClientError
 
 from localcloud.deploy.scheduled_rules import lambda_permissions
-from tests.provider.driver import FUNCTION_NAME
+from tests.provider_function import FUNCTION_NAME
 
 from .stack import SERVICE_TIMEOUT, Request, World
 

@@ -27,10 +27,10 @@ import pytest
 import rekognition_custom_labels
 from rekognition_custom_labels.provider import handler_dir
 from tests.lambda_asset import files_in, imports_beside, lambda_runtime_libraries
+from tests.repository import ROOT
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 LOCK = ROOT / "requirements" / "dev.lock"
 STACK = "MyShapes"
 # Fast training and polls for the local deploy: the lifecycle is the same as with the defaults.
@@ -169,6 +169,14 @@ def test_the_wheel_built_directly_and_through_the_sdist_are_the_same(wheels: dic
     }
     assert handler == {p.name: p.read_bytes() for p in handler_dir().iterdir() if p.is_file()}
     assert "rekognition_custom_labels/py.typed" in through_sdist
+    # AND so are CloudFormation's request events the shipped driver starts from
+    events = ROOT / "localcloud" / "testing" / "events"
+    assert {
+        name.removeprefix("localcloud/testing/events/"): content
+        for name, content in through_sdist.items()
+        if name.startswith("localcloud/testing/events/")
+    } == {p.name: p.read_bytes() for p in events.glob("*.json")}
+    assert len(list(events.glob("*.json"))) == 3
     # AND no tests, bytecode or example app went in
     unwanted = [n for n in through_sdist if n.startswith(("tests/", "bench/", "app.py")) or ".pyc" in n]
     assert unwanted == []

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from ...gateway.server import LocalCloud
-from ..cfn_response import ResponseServer
 from ..deployment import Deployment
 from ..packages import function_code_dir
 from ..provisioners import ProvisionError
 from ..scheduler import EVENTBRIDGE_WRITES, firing_schedules
+from .response_url import ResponseServer
 from .runner import CustomResourceRunner, ProviderFunction, function_config
 
 

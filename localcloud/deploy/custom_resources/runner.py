@@ -9,8 +9,10 @@ asynchronous invoke.
 
 from __future__ import annotations
 
-import math
+import contextlib
+import os
 import secrets
+import signal
 import string
 import threading
 import uuid
@@ -21,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from ...clock import Clock, SystemClock, handler_time
-from ..cfn_response import ResponseServer
-from ..lambda_runtime import FunctionConfig, invoke
+from ..lambda_runtime import FunctionConfig, Invocation, invoke
 from ..scheduled_rules import ScheduledTarget, scheduled_targets, targets_of_rule
+from .response_url import ResponseServer
 
 LAMBDA_RETRIES = 2
 _COUNTING = threading.Lock()  # runners of concurrent operations share one counter
@@ -69,7 +71,22 @@ class ProviderFunction:
     arn: str
 
 
+@dataclass(frozen=True)
+class Response:
+    """What came back for one request: the answer CloudFormation accepted, and how many polls it took."""
+
+    body: dict[str, Any]
+    polls: int
+
+
 class CustomResourceRunner:
+    """Sends CloudFormation's requests to provider functions and waits for their answers.
+
+    ``before_invocation`` runs before each invocation attempt (tests arm faults there); ``history`` keeps
+    every invocation in order; ``lambda_retries`` is how often Lambda retries a crashed asynchronous
+    invocation (twice, as documented).
+    """
+
     def __init__(
         self,
         *,
@@ -81,6 +98,8 @@ class CustomResourceRunner:
         counts: Counter[str] | None = None,
         clock: Clock | None = None,
         cancelled: Callable[[], bool] = lambda: False,
+        lambda_retries: int = LAMBDA_RETRIES,
+        before_invocation: Callable[[], None] | None = None,
     ) -> None:
         self.responses = responses
         self.events_client = events_client
@@ -92,8 +111,12 @@ class CustomResourceRunner:
         # True once another resource of the stack failed: CloudFormation stops waiting for a Create or
         # Update in progress ("Resource creation cancelled") and rolls back
         self.cancelled = cancelled
+        self.lambda_retries = lambda_retries
+        self.before_invocation = before_invocation
+        self.history: list[Invocation] = []
+        self._running: set[int] = set()  # process groups of the invocations in flight
 
-    def request(
+    def event(
         self,
         function: ProviderFunction,
         request_type: str,
@@ -103,7 +126,8 @@ class CustomResourceRunner:
         *,
         physical_id: str | None = None,
         old_properties: Mapping[str, Any] | None = None,
-    ) -> Answer:
+    ) -> dict[str, Any]:
+        """The request as CloudFormation sends it: string scalars, a fresh RequestId and ResponseURL."""
         request_id = str(uuid.uuid4())
         event: dict[str, Any] = {
             "RequestType": request_type,
@@ -119,42 +143,103 @@ class CustomResourceRunner:
             event["PhysicalResourceId"] = physical_id
         if old_properties is not None:
             event["OldResourceProperties"] = stringify(old_properties)
+        return event
+
+    def request(
+        self,
+        function: ProviderFunction,
+        request_type: str,
+        logical_id: str,
+        resource_type: str,
+        properties: Mapping[str, Any],
+        *,
+        physical_id: str | None = None,
+        old_properties: Mapping[str, Any] | None = None,
+    ) -> Answer:
+        """Send a request and wait for its answer: the physical id and Data, or CustomResourceFailed."""
+        event = self.event(
+            function,
+            request_type,
+            logical_id,
+            resource_type,
+            properties,
+            physical_id=physical_id,
+            old_properties=old_properties,
+        )
+        body = self.send(function, event).body
+        if body.get("Status") != "SUCCESS":
+            raise CustomResourceFailed(str(body.get("Reason", "")), body.get("PhysicalResourceId"))
+        return Answer(str(body["PhysicalResourceId"]), dict(body.get("Data", {})))
+
+    def send(
+        self,
+        function: ProviderFunction,
+        event: Mapping[str, Any],
+        *,
+        delivered: bool = False,
+        fires: Callable[[ScheduledTarget], bool] | None = None,
+    ) -> Response:
+        """Deliver ``event`` (unless it was ``delivered`` already), fire its polls until it is answered and
+        return the answer; CustomResourceFailed when ServiceTimeout passes first or another resource's
+        failure cancels it (a Create or an Update).
+
+        EventBridge fires each of the function's rules that ``fires`` selects (by default this request's
+        own polls: the others are their runners' and the scheduler's) one interval after it appeared and
+        one interval after each firing, in the order they fall due.
+        """
+        request_id, request_type = str(event["RequestId"]), str(event["RequestType"])
+        physical_id = event.get("PhysicalResourceId")
+        properties = event.get("ResourceProperties", {})
         timeout = float(properties.get("ServiceTimeout", DEFAULT_SERVICE_TIMEOUT))
         deadline = self.clock.now() + timeout
-        self._invoke(function, event)
+        own = fires is None
+        if not delivered:
+            self.invoke_async(function, event)
 
         def settled() -> bool:
             return self._answered(request_id) or (request_type != "Delete" and self.cancelled())
 
         rules: set[str] = set()  # this request's polling rules, once found
+        due: dict[str, float] = {}  # rule name -> when it fires next
+        polls = 0
         while not self._answered(request_id):
             if request_type != "Delete" and self.cancelled():
                 what = "creation" if request_type == "Create" else "update"
                 raise CustomResourceFailed(f"Resource {what} cancelled", physical_id)
-            mine = self._polls(function, request_id, rules)
-            rules = {t.rule_name for t in mine} or rules
-            # EventBridge fires the rule one interval later (crhelper makes one rule a request)
-            due = min([self.clock.now() + t.interval_seconds for t in mine] or [math.inf])
-            if not self.clock.sleep_until(min(due, deadline), until=settled):
+            targets = self._scheduled(function, request_id, rules if own else None)
+            targets = [t for t in targets if (fires or bool)(t)]
+            rules = {t.rule_name for t in targets} or rules
+            now = self.clock.now()
+            due = {t.rule_name: due.get(t.rule_name, now + t.interval_seconds) for t in targets}
+            if not self.clock.sleep_until(min([*due.values(), deadline]), until=settled):
                 continue
-            if self.clock.now() >= deadline:
+            now = self.clock.now()
+            for target in sorted(
+                targets, key=lambda t: due[t.rule_name]
+            ):  # what falls due by then fires first
+                if due[target.rule_name] > now:
+                    continue
+                if target.input.get("RequestId") == request_id:
+                    self.progress(str(event["LogicalResourceId"]))
+                    polls += 1
+                self.invoke_async(function, target.input)
+                due[target.rule_name] = self.clock.now() + target.interval_seconds
+            if now >= deadline and not self._answered(request_id):
                 raise CustomResourceFailed(
                     f"CloudFormation did not receive a response from your Custom Resource within the "
                     f"ServiceTimeout of {int(timeout)} seconds",
                     physical_id,
                 )
-            for target in mine:
-                self.progress(logical_id)
-                self._invoke(function, target.input)
         (answer,) = [r for r in self.responses.responses(request_id) if not r.failed][:1]
-        body = answer.body
-        if body.get("Status") != "SUCCESS":
-            raise CustomResourceFailed(str(body.get("Reason", "")), body.get("PhysicalResourceId"))
-        return Answer(str(body["PhysicalResourceId"]), dict(body.get("Data", {})))
+        return Response(answer.body, polls)
 
-    def _polls(self, function: ProviderFunction, request_id: str, known: set[str]) -> list[ScheduledTarget]:
-        """The scheduled targets polling this request: read from its known rules (two calls each),
-        else found among all rules."""
+    def _scheduled(
+        self, function: ProviderFunction, request_id: str, known: set[str] | None
+    ) -> list[ScheduledTarget]:
+        """The function's scheduled targets; with ``known`` (this request's rules, once found) only this
+        request's polls, read from those rules (two calls each)."""
+        if known is None:
+            return [t for t in scheduled_targets(self.events_client) if t.target_arn == function.arn]
         targets = [t for name in sorted(known) for t in targets_of_rule(self.events_client, name)]
         if not targets:
             targets = scheduled_targets(self.events_client)
@@ -163,19 +248,37 @@ class CustomResourceRunner:
     def _answered(self, request_id: str) -> bool:
         return any(not r.failed for r in self.responses.responses(request_id))
 
-    def invoke_async(self, function: ProviderFunction, event: Mapping[str, Any]) -> None:
-        """An asynchronous invocation (as EventBridge makes one), retried by "Lambda" after a crash."""
-        self._invoke(function, event)
-
-    def _invoke(self, function: ProviderFunction, event: Mapping[str, Any]) -> None:
+    def invoke_async(self, function: ProviderFunction, event: Mapping[str, Any]) -> list[Invocation]:
+        """An asynchronous invocation (as EventBridge makes one), retried by Lambda after a crash: every
+        attempt, in order."""
         kind = "Poll" if event.get("CrHelperPoll") else str(event.get("RequestType", "Scheduled"))
-        for _ in range(1 + LAMBDA_RETRIES):
+        attempts = []
+        for _ in range(1 + self.lambda_retries):
             with _COUNTING:
                 self.counts[kind] += 1
+            if self.before_invocation is not None:
+                self.before_invocation()
             with self.clock.working():
-                done = invoke(function.config, event, base_env=self.base_env, clock=handler_time(self.clock))
-            if done.error is None:
-                return
+                attempt = invoke(
+                    function.config,
+                    event,
+                    base_env=self.base_env,
+                    clock=handler_time(self.clock),
+                    on_start=self._running.add,
+                )
+            self._running.discard(attempt.pid)
+            attempts.append(attempt)
+            with _COUNTING:
+                self.history.append(attempt)
+            if attempt.error is None:
+                break
+        return attempts
+
+    def kill_running(self) -> None:
+        """The sandboxes of the invocations in flight die (out of memory, a host failure)."""
+        for pid in list(self._running):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
 
 
 def function_config(

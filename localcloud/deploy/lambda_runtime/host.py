@@ -75,6 +75,7 @@ class FunctionConfig:
 @dataclass(frozen=True)
 class Invocation:
     request_id: str
+    pid: int  # the sandbox process (and its process group)
     exit_code: int
     error: dict[str, Any] | None
     result: Any
@@ -190,6 +191,7 @@ def invoke(
         }
     return Invocation(
         request_id=request_id,
+        pid=process.pid,
         exit_code=exit_code,
         error=error,
         result=report.get("result"),
