@@ -96,7 +96,8 @@ class CloudFormationApi:
                 )
 
     def published(self, deployment: Deployment) -> None:
-        """An update's outputs are the stack's before its cleanup (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS)."""
+        """The deployment whose outputs are the stack's: an update's before its cleanup
+        (UPDATE_COMPLETE_CLEANUP_IN_PROGRESS), a create's before its CREATE_COMPLETE."""
         with self._lock:
             self.workspace.save(deployment)
             stack = self._stacks.get(deployment.stack_name)
@@ -285,11 +286,25 @@ class CloudFormationApi:
         change_set.execution_status = "EXECUTE_IN_PROGRESS"
         stack.status = "CREATE_IN_PROGRESS" if stack.deployment is None else "UPDATE_IN_PROGRESS"  # its event
         stack.request_token = params.get("ClientRequestToken")
+        before = _described(stack)
+        _describe(
+            stack,
+            {
+                "template_body": change_set.template_body,
+                "parameters": change_set.parameters,
+                "capabilities": change_set.capabilities,
+                "tags": change_set.tags,
+                "description": change_set.template.get("Description"),  # not the change set's own
+                "role_arn": change_set.role_arn,
+                "change_set_id": change_set.id,
+            },
+        )
         records.save(self.workspace, stack)
-        self._start(lambda: self._execute(stack, change_set))
+        self._start(lambda: self._execute(stack, change_set, before))
         return {}
 
-    def _execute(self, stack: Stack, change_set: ChangeSet) -> None:
+    def _execute(self, stack: Stack, change_set: ChangeSet, before: dict[str, Any]) -> None:
+        """Deploy the change set; a failure puts back what the stack was described with before it."""
         artifact = StackArtifact(stack.name, stack.name, change_set.template, None)
         previous = stack.deployment
         try:
@@ -303,12 +318,14 @@ class CloudFormationApi:
         except DeployFailed as failure:
             with self._lock:
                 change_set.execution_status = "EXECUTE_FAILED"
+                _describe(stack, before)
                 self._settle_failure(stack, failure.remaining)
             return
         except Exception as error:  # a fault of the local cloud: the stack must not stay in progress
             LOG.exception("executing %s failed", change_set.name)
             with self._lock:
                 change_set.execution_status = "EXECUTE_FAILED"
+                _describe(stack, before)
                 stack.add_event(
                     stack.name,
                     STACK_TYPE,
@@ -319,11 +336,6 @@ class CloudFormationApi:
             return
         with self._lock:
             stack.deployment = self.workspace.save(deployment)
-            stack.template_body = change_set.template_body
-            stack.parameters = change_set.parameters
-            stack.capabilities, stack.tags = change_set.capabilities, change_set.tags
-            stack.description = change_set.template.get("Description")  # not the change set's own
-            stack.role_arn, stack.change_set_id = change_set.role_arn, change_set.id
             if previous is not None:
                 stack.last_updated = time.time()
             stack.change_sets.clear()  # executing a change set deletes the stack's change sets
@@ -448,3 +460,26 @@ class CloudFormationApi:
             self._stacks.pop(stack.name, None)
             self._deleted[stack.stack_id] = stack
             self.workspace.forget(stack.name)
+
+
+# What DescribeStacks and GetTemplate show of a stack besides its status and outputs. An executed change
+# set sets them as its operation begins (CloudFormation describes an update's new parameters and tags
+# while it runs, and at its UPDATE_COMPLETE); a failed operation puts the previous ones back.
+_DESCRIBED = (
+    "template_body",
+    "parameters",
+    "capabilities",
+    "tags",
+    "description",
+    "role_arn",
+    "change_set_id",
+)
+
+
+def _described(stack: Stack) -> dict[str, Any]:
+    return {name: getattr(stack, name) for name in _DESCRIBED}
+
+
+def _describe(stack: Stack, described: dict[str, Any]) -> None:
+    for name, value in described.items():
+        setattr(stack, name, value)

@@ -72,7 +72,9 @@ class Engine:
         self.region = region
         self.show_progress = show_progress
         self.workers = workers
-        self.published = published  # told when an update's outputs are the stack's, before its cleanup
+        self.published = (
+            published  # told when outputs are the stack's: before an update's cleanup, a create's end
+        )
         self.account = cloud.service.account
         self._lock = threading.RLock()  # deployments and journals, shared by concurrent operations
         self._in_flight: dict[str, Mapping[str, Any]] = {}
@@ -154,6 +156,8 @@ class Engine:
             replaced = [before for kind, before, _ in journal if kind == "replaced" and before is not None]
             removed = [r for lid, r in previous.resources.items() if lid not in deployment.resources]
             self._delete_all(stack, previous.template, [*replaced, *removed], (deployment, previous))
+        else:  # a create's outputs are the stack's as it completes
+            self.published(deployment)
         deployment.status = f"{verb}_COMPLETE"
         self._stack_event(stack, deployment.status)
         return deployment

@@ -1471,6 +1471,67 @@ def test_stack_tags_reach_every_resource_that_takes_tags_and_a_tag_change_update
     assert tags() == ({"own": "kept", "team": "robots"}, {"team": "robots"})
 
 
+def test_a_stack_is_described_whole_at_the_moment_its_operation_completes(
+    local: Local, api: CloudFormationApi, cfn: Any
+) -> None:
+    # GIVEN a watcher that describes the stack as soon as the engine reports it complete
+    seen: dict[str, dict[str, Any]] = {}
+    watcher = checked_client(local.cloud, local.checked)
+    record = local.engine.printer.record
+    assert record is not None
+
+    def describing(event: StackEvent) -> None:
+        record(event)
+        if event.resource_type == "AWS::CloudFormation::Stack" and event.status.endswith("_COMPLETE"):
+            (seen[event.status],) = watcher.describe_stacks(StackName=event.stack_name)["Stacks"]
+
+    local.engine.printer.record = describing
+    body = body_of(
+        {"Param": parameter({"Ref": "Value"}, "/whole")},
+        Parameters={"Value": {"Type": "String"}},
+        Outputs={"Out": {"Value": {"Fn::GetAtt": ["Param", "Value"]}}},
+    )
+
+    def described(status: str) -> tuple[str, Any, Any, Any]:
+        stack = seen[status]
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
+        return stack["StackStatus"], outputs, parameters, stack["Tags"]
+
+    # WHEN a stack is created THEN at CREATE_COMPLETE it shows its outputs, parameters and tags
+    create_stack(
+        cfn,
+        "whole",
+        body,
+        Parameters=[{"ParameterKey": "Value", "ParameterValue": "one"}],
+        Tags=[{"Key": "team", "Value": "vision"}],
+    )
+    api.wait_idle()  # the watcher has described it
+    assert described("CREATE_COMPLETE") == (
+        "CREATE_COMPLETE",
+        {"Out": "one"},
+        {"Value": "one"},
+        [{"Key": "team", "Value": "vision"}],
+    )
+    # WHEN it is updated with a new parameter value and new tags THEN at UPDATE_COMPLETE it shows the new ones
+    cfn.create_change_set(
+        StackName="whole",
+        ChangeSetName="update",
+        UsePreviousTemplate=True,
+        Parameters=[{"ParameterKey": "Value", "ParameterValue": "two"}],
+        Tags=[{"Key": "team", "Value": "robots"}],
+    )
+    cfn.execute_change_set(StackName="whole", ChangeSetName="update")
+    settle(cfn, "whole")
+    api.wait_idle()
+    assert described("UPDATE_COMPLETE") == (
+        "UPDATE_COMPLETE",
+        {"Out": "two"},
+        {"Value": "two"},
+        [{"Key": "team", "Value": "robots"}],
+    )
+
+
 def test_the_events_of_an_operation_carry_its_client_request_token(cfn: Any) -> None:
     # GIVEN a change set executed with a ClientRequestToken, as the CDK CLI sends one
     cfn.create_change_set(
