@@ -40,17 +40,27 @@ class ServedCloud:
 
     def __init__(self, endpoint_url: str) -> None:
         self.endpoint_url = endpoint_url
-        # One session for all its clients: a new session reads botocore's models from disk again (tens of
-        # milliseconds a client); a session is not thread-safe, the clients it makes are.
-        self._session = boto3.session.Session()
-        self._making = threading.Lock()
 
     def client(self, service_name: str, region: str = REGION) -> Any:
         """A new boto3 client of this local cloud, as any user would make one."""
-        with self._making:
-            return self._session.client(
+        with _MAKING:
+            return _session().client(
                 service_name, region_name=region, endpoint_url=self.endpoint_url, **CREDENTIALS
             )
+
+
+# One session for the clients of every local cloud of this process: a new session reads botocore's models
+# from disk again (tens of milliseconds a client, a tenth of a second for a test's first call). Each
+# client has its own endpoint and credentials; a session is not thread-safe, the clients it makes are.
+_SESSION: boto3.session.Session | None = None
+_MAKING = threading.Lock()
+
+
+def _session() -> boto3.session.Session:
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = boto3.session.Session()
+    return _SESSION
 
 
 def _backend_app(service: Any) -> Any:

@@ -40,6 +40,37 @@ def test_every_invocation_is_a_fresh_process(tmp_path: Path) -> None:
     assert first.exit_code == second.exit_code == 0
 
 
+def test_bytecode_is_cached_outside_the_code_folder_and_follows_the_source(tmp_path: Path) -> None:
+    # GIVEN a handler whose answer comes from a module beside it
+    code = write_handler(
+        tmp_path / "fn",
+        """
+        import helper
+
+        def handler(event, context):
+            return {"value": helper.VALUE, "cached": helper.__cached__}
+        """,
+    )
+    write_handler(code, "VALUE = 1\n", name="helper.py")
+    config = FunctionConfig(code_dir=code, function_name="cached", timeout_seconds=10)
+
+    # WHEN it is invoked twice
+    first, second = invoke(config, {}, base_env=quiet_env()), invoke(config, {}, base_env=quiet_env())
+
+    # THEN the second cold start read the bytecode the first one compiled, kept outside the code folder
+    assert first.result == second.result, (first.stdout, second.stdout)
+    cached = Path(first.result["cached"])
+    assert first.result["value"] == 1 and cached.is_file() and code not in cached.parents
+    assert [path for path in code.rglob("*") if path.suffix == ".pyc" or path.name == "__pycache__"] == []
+
+    # WHEN the module's source changes (its modification time moved on, as an edit or a new asset does)
+    write_handler(code, "VALUE = 2\n", name="helper.py")
+    later = (code / "helper.py").stat().st_mtime + 10
+    os.utime(code / "helper.py", (later, later))
+    # THEN the next invocation runs the new source
+    assert invoke(config, {}, base_env=quiet_env()).result["value"] == 2
+
+
 def test_a_process_forked_from_the_warm_fork_server_is_a_cold_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
