@@ -48,8 +48,9 @@ unit: setup
 
 test: lint typecheck unit
 
-# The edit loop: the suite without the tests that run subprocesses (the CDK CLI, python -m localcloud)
-# or play deployments on the scaled clock; no lint, no mypy.
+# The edit loop: the suite without the tests marked slow (they run the CDK CLI or python -m localcloud in
+# processes) or scenario (deployments on the scaled clock, the provider function played through
+# CloudFormation's requests); no lint, no mypy. make test runs them all.
 test-fast: setup
 	pytest -n 3 --dist worksteal -q -m "not slow and not scenario"
 

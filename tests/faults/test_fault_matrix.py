@@ -14,6 +14,9 @@ from localcloud.deploy.custom_resources.response_url import CertificatePair
 from .cells import CELLS, Cell
 from .stack import world
 
+# Each test plays CloudFormation's requests through the provider function's processes.
+pytestmark = pytest.mark.scenario
+
 ALL = os.environ.get("FAULT_MATRIX") == "all"
 
 

@@ -14,6 +14,9 @@ from localcloud.testing.cloudformation import CloudFormation
 from localcloud.testing.clouds import POLLS
 from tests.provider_function import RULE_PREFIX, versions
 
+# Each test plays CloudFormation's requests through the provider function's processes.
+pytestmark = pytest.mark.scenario
+
 DURATIONS = POLLS.durations
 
 

@@ -18,6 +18,9 @@ from localcloud.testing.clouds import POLLS
 from tests.provider_function import FUNCTION_NAME
 from tests.provider_function import versions as described_versions
 
+# Each test plays CloudFormation's requests through the provider function's processes.
+pytestmark = pytest.mark.scenario
+
 DURATIONS = POLLS.durations
 
 OWNER_TAG = "cdk-rekognition-custom-labels:owner"  # resource_properties.OWNER_TAG

@@ -11,6 +11,9 @@ from localcloud.gateway.server import LocalCloud
 from localcloud.testing.cloudformation import CloudFormation
 from tests.provider_function import versions
 
+# Each test plays CloudFormation's requests through the provider function's processes.
+pytestmark = pytest.mark.scenario
+
 OWNER_TAG = "cdk-rekognition-custom-labels:owner"  # resource_properties.OWNER_TAG
 MUTATING = ("TagResource", "UntagResource", "StopProjectVersion", "DeleteProjectVersion")
 

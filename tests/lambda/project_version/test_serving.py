@@ -16,6 +16,9 @@ from localcloud.testing.cloudformation import CloudFormation, Outcome
 from localcloud.testing.data import Uploaded
 from tests.provider_function import versions
 
+# Each test plays CloudFormation's requests through the provider function's processes.
+pytestmark = pytest.mark.scenario
+
 MODEL_TYPE = "Custom::RekognitionProjectVersionAttributes"
 
 

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from localcloud.clock import ManualClock
 from localcloud.gateway.server import LocalCloud
 from localcloud.testing.cloudformation import CloudFormation, WaitChain
 from tests.provider_function import versions
+
+# Each test plays CloudFormation's requests through the provider function's processes.
+pytestmark = pytest.mark.scenario
 
 
 def with_waits(properties: dict[str, Any], *waits: tuple[str, int]) -> dict[str, Any]:

@@ -26,6 +26,9 @@ from tests.repository import ROOT
 
 from .cli_helpers import STACK, V2_DATA, localcloud
 
+# Each test runs python -m localcloud (or the CDK CLI) in processes of its own, as a user does.
+pytestmark = pytest.mark.slow
+
 TOOLKIT = "CDKToolkit"
 ENVIRONMENT = "aws://123456789012/us-east-1"
 TIME_SCALE = "600"

@@ -17,6 +17,9 @@ from localcloud.state.workspace import Workspace
 
 from .cli_helpers import localcloud
 
+# Each test runs python -m localcloud (or the CDK CLI) in processes of its own, as a user does.
+pytestmark = pytest.mark.slow
+
 ECHO = """
 import json
 import os

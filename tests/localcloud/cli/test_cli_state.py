@@ -29,6 +29,9 @@ from tests.repository import ROOT
 
 from .cli_helpers import localcloud, look
 
+# Each test runs python -m localcloud (or the CDK CLI) in processes of its own, as a user does.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def buckets_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
