@@ -25,15 +25,19 @@ os.environ["PATH"] = os.pathsep.join(
 )
 
 
-LONG = ("slow", "scenario")
+LONGEST_FIRST = ("slow", "scenario")  # processes of the CLI, CDK and wheel; then played scenarios
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The long tests (processes, scaled-clock scenarios) first, the rest in their order. xdist's work
-    stealing hands each worker a contiguous share of this list: the first worker starts on the long tests
-    at once, and the others, done with their short ones, take work from the end of its queue. In
-    collection order the long tests sat in one share's middle, and the run ended on the last of them."""
-    items.sort(key=lambda item: not any(item.get_closest_marker(name) for name in LONG))
+    """The long tests first (``slow``, then ``scenario``), each group in collection order. ``make test``
+    hands the next tests to whichever xdist worker is free, so the longest start first; in collection
+    order the wheel's test (two minutes) came last and the run ended on it and its kind."""
+
+    def rank(item: pytest.Item) -> int:
+        marked = [i for i, name in enumerate(LONGEST_FIRST) if item.get_closest_marker(name)]
+        return min(marked, default=len(LONGEST_FIRST))
+
+    items.sort(key=rank)
 
 
 @pytest.fixture
