@@ -24,9 +24,10 @@ from typing import Any
 from ..clock import ManualClock
 from ..deploy.custom_resources.response_url import ResponseServer
 from ..deploy.custom_resources.runner import CustomResourceFailed, CustomResourceRunner, ProviderFunction
+from ..deploy.deployed_functions import local_cloud_environment
 from ..deploy.lambda_runtime import FunctionConfig, Invocation
 from ..deploy.scheduled_rules import ScheduledTarget, lambda_permissions, scheduled_targets
-from ..gateway.server import CREDENTIALS, REGION, LocalCloud
+from ..gateway.server import REGION, LocalCloud
 from ..gateway.signals import Outcome as SignalOutcome
 
 ACCOUNT = "123456789012"
@@ -115,13 +116,7 @@ class CloudFormation:
         self.runner = CustomResourceRunner(
             responses=responses,
             events_client=cloud.client("events"),
-            base_env={
-                "PATH": "/usr/bin:/bin",
-                "AWS_ENDPOINT_URL": cloud.endpoint_url,
-                "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
-                "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
-                "SSL_CERT_FILE": str(cert_file),
-            },
+            base_env={**local_cloud_environment(cloud.endpoint_url), "SSL_CERT_FILE": str(cert_file)},
             stack_id=stack_id,
             clock=cloud.service.clock,
             lambda_retries=lambda_retries,
@@ -175,7 +170,7 @@ class CloudFormation:
         """Deliver a request (unless already ``delivered``) and let EventBridge fire the function's
         schedules until the request is answered; NoAnswer when ServiceTimeout passes first."""
         start = len(self.runner.history)
-        with self._stepping():
+        with _stepping(self.cloud):
             try:
                 response = self.runner.send(self.function, event, delivered=delivered, fires=lambda _: True)
             except CustomResourceFailed as failed:
@@ -213,10 +208,6 @@ class CloudFormation:
             "permissions": lambda_permissions(self.cloud.client("lambda"), self.function_name),
         }
 
-    def _stepping(self) -> contextlib.AbstractContextManager[None]:
-        clock = self.cloud.service.clock
-        return clock.stepping() if isinstance(clock, ManualClock) else contextlib.nullcontext()
-
 
 @dataclass
 class WaitChain:
@@ -250,10 +241,14 @@ class WaitChain:
         """How each wait that ended ended (SUCCESS, FAILURE or TIMEOUT), once the chain is over: the
         clock runs on (stepping a ManualClock) until the waits still open time out."""
         assert self.thread is not None
-        clock = self.cloud.service.clock
         thread = self.thread
-        with contextlib.ExitStack() as stack:
-            if isinstance(clock, ManualClock):
-                stack.enter_context(clock.stepping())
-            clock.sleep_until(float("inf"), until=lambda: not thread.is_alive())
+        with _stepping(self.cloud):
+            self.cloud.service.clock.sleep_until(float("inf"), until=lambda: not thread.is_alive())
         return {name: outcome.status for name, outcome in self.outcomes.items()}
+
+
+def _stepping(cloud: LocalCloud) -> contextlib.AbstractContextManager[None]:
+    """A ManualClock steps to each moment waited for while the block drives the scenario; a clock that runs
+    by itself is left alone."""
+    clock = cloud.service.clock
+    return clock.stepping() if isinstance(clock, ManualClock) else contextlib.nullcontext()

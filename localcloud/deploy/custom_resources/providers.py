@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ...gateway.server import LocalCloud
+from ..deployed_functions import local_cloud_environment
 from ..deployment import Deployment
 from ..packages import function_code_dir
 from ..provisioners import ProvisionError
@@ -97,10 +98,7 @@ class Providers:
             responses=self.responses,
             events_client=self.cloud.client("events", region=self.region),
             base_env={
-                "PATH": "/usr/bin:/bin",
-                "AWS_ENDPOINT_URL": self.cloud.endpoint_url,
-                "AWS_ACCESS_KEY_ID": "localcloud",
-                "AWS_SECRET_ACCESS_KEY": "localcloud",
+                **local_cloud_environment(self.cloud.endpoint_url),
                 "SSL_CERT_FILE": str(self.cert_file),
             },
             stack_id=deployment.stack_id,
