@@ -56,7 +56,6 @@ def firing_schedules(
                 except Exception:  # the rule changing while read: it fires again at its next interval
                     LOG.warning("could not read the targets of %s", rule_name, exc_info=True)
                     continue
-                targets = [t for t in targets if "RequestId" not in t.input]
                 if not targets or not all([invoke(t.target_arn, t.input) for t in targets]):
                     return  # the rule is gone, or it is not this stack's to run
 

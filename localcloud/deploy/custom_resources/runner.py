@@ -214,9 +214,8 @@ class CustomResourceRunner:
             if not self.clock.sleep_until(min([*due.values(), deadline]), until=settled):
                 continue
             now = self.clock.now()
-            for target in sorted(
-                targets, key=lambda t: due[t.rule_name]
-            ):  # what falls due by then fires first
+            # What fell due by then fires, the earliest first.
+            for target in sorted(targets, key=lambda t: due[t.rule_name]):
                 if due[target.rule_name] > now:
                     continue
                 if target.input.get("RequestId") == request_id:
