@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import pickle
+import sys
 import threading
 import weakref
 from collections import defaultdict
@@ -26,7 +27,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from moto.backends import get_backend
+from moto.backends import ALT_SERVICE_NAMES, get_backend
 from moto.core.base_backend import BackendDict
 
 from ..gateway.server import LocalCloud
@@ -139,11 +140,20 @@ def _backends(service: str) -> BackendDict[Any]:
     return backends
 
 
+def _in_use() -> list[str]:
+    """The services this process has loaded: moto imports a service's models on its first request, and
+    unpickling a snapshot that holds the service imports them too, so a service not loaded holds nothing.
+    Leaving the others out keeps every command from importing them: SSM's models import all of EC2's
+    (0.8 s of each command's start), and only a CDK bootstrap writes to SSM."""
+    return [s for s in MOTO_SERVICES if f"moto.{ALT_SERVICE_NAMES.get(s, s)}" in sys.modules]
+
+
 def take(cloud: LocalCloud) -> Snapshot:
-    moto = {service: list(_backends(service).iter_backends()) for service in MOTO_SERVICES}
+    services = _in_use()
+    moto = {service: list(_backends(service).iter_backends()) for service in services}
     indexes = {
         service: {k: v for k, v in vars(_backends(service)).items() if k not in _BACKEND_DICT_FIELDS}
-        for service in MOTO_SERVICES
+        for service in services
     }
     return Snapshot(moto=moto, moto_indexes=indexes, rekognition=cloud.service.records())
 

@@ -6,6 +6,8 @@ import io
 import json
 import os
 import pickle
+import subprocess
+import sys
 import threading
 import zipfile
 from pathlib import Path
@@ -388,3 +390,39 @@ def test_ecr_repositories_ssm_parameters_and_kms_aliases_survive_a_save_and_a_lo
         ecr.put_registry_scanning_configuration(scanType="BASIC", rules=[])
         ecr.create_repository(repositoryName="after-load")
         assert len(ecr.describe_repositories()["repositories"]) == 2
+
+
+LOAD_AND_REPORT = """
+import json, sys
+from pathlib import Path
+from localcloud.state import snapshots
+from localcloud.testing.clouds import started_cloud
+with started_cloud() as cloud:
+    snapshots.load(cloud, Path(sys.argv[1]))
+    buckets = [b["Name"] for b in cloud.client("s3").list_buckets()["Buckets"]]
+loaded = sorted(m for m in sys.modules if m in ("moto.ssm", "moto.ec2"))
+print(json.dumps({"buckets": buckets, "loaded": loaded}))
+"""
+
+
+@pytest.mark.parametrize("uses_ssm", [False, True], ids=["s3 only", "s3 and ssm"])
+def test_a_load_imports_only_the_services_the_saved_cloud_used(tmp_path: Path, uses_ssm: bool) -> None:
+    # GIVEN a cloud saved in a process of its own that used S3, and SSM or not
+    save = (
+        "import sys\nfrom pathlib import Path\nfrom localcloud.state import snapshots\n"
+        "from localcloud.testing.clouds import started_cloud\n"
+        "with started_cloud() as cloud:\n"
+        "    cloud.client('s3').create_bucket(Bucket='kept')\n"
+        + ("    cloud.client('ssm').put_parameter(Name='/p', Value='v', Type='String')\n" if uses_ssm else "")
+        + "    snapshots.save(cloud, Path(sys.argv[1]))\n"
+    )
+    path = tmp_path / "cloud.pickle"
+    subprocess.run([sys.executable, "-c", save, str(path)], check=True)
+    # WHEN a new process loads it
+    loaded = subprocess.run(
+        [sys.executable, "-c", LOAD_AND_REPORT, str(path)], check=True, capture_output=True, text=True
+    )
+    report = json.loads(loaded.stdout)
+    # THEN the bucket is back, and SSM's models (which import all of EC2's) only when the cloud used SSM
+    assert report["buckets"] == ["kept"]
+    assert report["loaded"] == (["moto.ec2", "moto.ssm"] if uses_ssm else [])
