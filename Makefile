@@ -32,7 +32,7 @@ synth: setup
 
 demo: synth
 	python -m localcloud show cdk.out
-	python -m localcloud.cli.demo
+	python -m localcloud.cli.demo --assembly cdk.out
 
 lint: setup
 	ruff check .

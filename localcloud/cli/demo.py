@@ -1,16 +1,18 @@
 """The README's main command: app.py through its whole life, in the embedded local cloud.
 
 Runs the very commands a user types (``python -m localcloud ...``), each in its own process acting on
-one saved local cloud: upload a generated dataset to local S3, deploy (``cdk synth`` with the pinned CLI
-first: train, gate, start), label a sample image through the app's consumer Lambda, apply a tag-only
-update (in place), change the training data (a new model version takes over while a probe keeps calling
-DetectCustomLabels on the ARN the stack outputs: none of its calls may fail), destroy, and check that
-nothing is left behind.
+one saved local cloud: upload a generated dataset to local S3, deploy (the assembly ``make demo`` has
+synthesized, or ``cdk synth`` with the pinned CLI first: train, gate, start), label a sample image through
+the app's consumer Lambda, apply a tag-only update (in place), change the training data (a new model
+version takes over while a probe keeps calling DetectCustomLabels on the ARN the stack outputs: none of its
+calls may fail), destroy, and check that nothing is left behind.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -35,9 +37,10 @@ V2_DATA = [
 ]
 
 
-# The clock of every command: a half-hour training waits 3 s (at the default 120x, 15 s). The clock runs at
-# real time whenever the cloud works, so the scale changes only how long the demo takes, not what it does.
-TIME_SCALE = "600"
+# The clock of every command: a half-hour training waits 0.6 s for time to pass (at the default 120x, 15 s)
+# besides its polls. The clock runs at real time whenever the cloud works, so the scale changes only how
+# long the demo takes, not what it does.
+TIME_SCALE = "3000"
 
 
 def run(state: Path, *arguments: str, quiet: bool = False) -> str:
@@ -67,15 +70,28 @@ def sample_image(label: str = "circle") -> tuple[str, bytes]:
     return key, images[key]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m localcloud.cli.demo", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--assembly",
+        type=Path,
+        help="deploy first this cloud assembly of app.py, synthesized without context (make demo passes the "
+        "cdk.out it has just synthesized and shown); by default the first deploy runs cdk synth itself",
+    )
+    assembly = parser.parse_args(argv).assembly
+    # The commands run in the repository's folder (ROOT), where a user of the README types them.
+    first_deploy = ["--assembly", os.path.relpath(assembly.resolve(), ROOT)] if assembly else []
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="localcloud-demo-") as folder:
         state = Path(folder) / "state"
         print("== the example's dataset: generated PNG images and Ground Truth manifests ==")
         run(state, "sample-data")
 
-        print("\n== cdk synth + deploy: train the model version, check its F1 gate, start it ==")
-        run(state, "deploy")
+        synth = "" if first_deploy else "cdk synth + "
+        print(f"\n== {synth}deploy: train the model version, check its F1 gate, start it ==")
+        run(state, "deploy", *first_deploy)
         first_arn = version_arn(state)
         run(state, "status")
 

@@ -30,6 +30,7 @@ from localcloud.samples.example_dataset import EXAMPLE_BUCKET, upload_example_da
 from localcloud.state.inventory import inventory, leftovers
 from localcloud.testing.clouds import preset, started_cloud
 from rekognition_custom_labels import InferenceUnits, ProjectVersion, TestingData, TrainingData
+from rekognition_custom_labels.provider import ProjectVersionProvider
 
 from .probing import probe
 
@@ -72,8 +73,9 @@ def engine_for(
     return Engine(cloud, server, cert_file=certificate.cert_file, printer=Printer(events))
 
 
-def app(tmp_path: Path, name: str = "cdk.out", **version: Any) -> StackArtifact:
-    """One model version trained from the example dataset (``version`` adds ProjectVersion props)."""
+def app(tmp_path: Path, name: str = "cdk.out", *, poll_minutes: int = 1, **version: Any) -> StackArtifact:
+    """One model version trained from the example dataset (``version`` adds ProjectVersion props), its
+    provider polling every ``poll_minutes`` (the handler's POLL_INTERVAL_MINUTES; one by default)."""
     application = cdk.App(outdir=str(tmp_path / name))
     stack = cdk.Stack(application, "Long")
     data = s3.Bucket.from_bucket_name(stack, "Data", EXAMPLE_BUCKET)
@@ -87,6 +89,8 @@ def app(tmp_path: Path, name: str = "cdk.out", **version: Any) -> StackArtifact:
         testing_data=TestingData.from_manifest(data, f"{manifests}/test.manifest"),
         **version,
     )
+    if poll_minutes != 1:
+        ProjectVersionProvider.of(stack).function.add_environment("POLL_INTERVAL_MINUTES", str(poll_minutes))
     cdk.CfnOutput(stack, "Arn", value=model.project_version_arn)
     cdk.CfnOutput(stack, "F1", value=model.f1_score)
     application.synth()
@@ -131,8 +135,9 @@ def test_a_thirteen_hour_training_deploys_across_chained_waits(
     tmp_path: Path,
 ) -> None:
     engine = engine_for(thirteen_hours, responses, events)
-    # WHEN a model that trains for thirteen hours is deployed (two 12-hour waits by default)
-    deployment = engine.deploy(app(tmp_path))
+    # WHEN a model that trains for thirteen hours is deployed (two 12-hour waits by default), polled every
+    # five minutes (156 polls instead of 780: the chaining, not the cadence, is what this scenario is for)
+    deployment = engine.deploy(app(tmp_path, poll_minutes=5))
     # THEN the first wait was renewed while training went on, the second released when it ended
     assert deployment.status == "CREATE_COMPLETE"
     text = events.getvalue()
