@@ -52,6 +52,10 @@ def grant_provider(
         ),
         iam.Grant.add_to_principal(grantee=role, actions=list(VERSION_ACTIONS), resource_arns=[versions_arn]),
         iam.Grant.add_to_principal(grantee=role, actions=["s3:PutObject"], resource_arns=[outputs]),
+        # HeadBucket before training: the output bucket exists, is this account's and in this Region.
+        iam.Grant.add_to_principal(
+            grantee=role, actions=["s3:ListBucket"], resource_arns=[output_bucket.bucket_arn]
+        ),
         kms_key.grant(role, *MODEL_KEY_ACTIONS),
     ]
     if output_bucket.encryption_key is not None and output_bucket.encryption_key is not kms_key:

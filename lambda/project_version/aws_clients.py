@@ -50,6 +50,10 @@ def s3() -> Any:
     return client("s3")
 
 
+def kms() -> Any:
+    return client("kms")
+
+
 def events() -> Any:
     return client("events")
 

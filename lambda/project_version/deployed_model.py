@@ -17,6 +17,7 @@ import f1_gate
 from deadlines import Unfinished, out_of_time, start_clock, waited
 from model_serving import SERVING, serve_step
 from resource_properties import OWNER_TAG, ModelSpec, PropertyError, parse_model
+from training_failure import failure_reason
 from version_lifecycle import (
     NotOurs,
     attributes,
@@ -108,10 +109,12 @@ def trained_version(client: Any, spec: ModelSpec) -> dict[str, Any]:
         raise RuntimeError(f"Model version {spec.version_arn} does not exist")
     status = str(version["Status"])
     if status == "TRAINING_FAILED":
-        message = str(version.get("StatusMessage") or "Training failed.")
-        raise RuntimeError(f"{message} (model version {spec.version_arn} failed to train)")
+        raise RuntimeError(failure_reason(version))
     if status == "TRAINING_IN_PROGRESS":
-        raise RuntimeError(f"Model version {spec.version_arn} is still training, but its wait is over")
+        raise RuntimeError(
+            f"Model version {spec.version_arn} was still training when the stack stopped waiting for it "
+            "(the ProjectVersion's training_timeout); the rollback deletes it once its training has ended"
+        )
     return version
 
 

@@ -1,13 +1,16 @@
 """Provider of ``Custom::RekognitionProjectVersion`` (entry point ``index.handler``).
 
-Create trains a model version: with ``TrainingWait`` (the construct renders it) it answers once training
-has started and a schedule of its own (``training_watch``) releases the stack's wait conditions when
-training ends; without it, it polls until training ends. Update changes tags in place or trains a
-replacement; Delete stops and deletes the version. ``Custom::RekognitionProjectVersionAttributes``
-(``deployed_model``) reads a trained version's attributes once the waits are over, holds it to its F1
-gate and starts it with its inference units. The decorated functions stay plain: each reads the event,
-calls the phase functions of ``version_lifecycle`` / ``deployed_model`` and records what the next poll
-needs in ``helper.Data`` (carried into the polling event).
+Create first checks what a training would fail on hours later (``preflight``: the manifests, the output
+bucket, the KMS key), then trains a model version: with ``TrainingWait`` (the construct renders it) it
+answers once training has started and a schedule of its own (``watching``, deciding with
+``training_watch``) releases the stack's wait conditions when training ends; without it, it polls until
+training ends. Update changes tags in place or (checked the same way) trains a replacement; Delete stops
+and deletes the version. ``Custom::RekognitionProjectVersionAttributes`` (``deployed_model``) reads a
+trained version's attributes once the waits are over (failing with ``training_failure``'s Reason when the
+training did not complete), holds it to its F1 gate and starts it with its inference units. The
+decorated functions stay plain: each reads the event, calls the phase functions of ``version_lifecycle``
+/ ``deployed_model`` and records what the next poll needs in ``helper.Data`` (carried into the polling
+event).
 """
 
 from __future__ import annotations
@@ -19,20 +22,14 @@ from typing import Any
 
 import aws_clients
 import deployed_model
+import preflight
+import watching
 from botocore.exceptions import BotoCoreError, ClientError
 from deadlines import POLL_INTERVAL_MINUTES, Unfinished, out_of_time, start_clock, waited
 from hardened_resource import HardenedResource
 from resource_properties import OWNER_TAG, REPLACING, PropertyError, VersionSpec, parse
-from training_watch import (
-    WATCH_KEY,
-    Signaller,
-    Watch,
-    keep_progress,
-    start_schedule,
-    stop_schedule,
-    watch_name,
-    watch_step,
-)
+from training_failure import failure_reason
+from training_watch import WATCH_KEY
 from version_lifecycle import (
     DeleteProgress,
     NotOurs,
@@ -51,10 +48,6 @@ from version_lifecycle import (
     version_name_of,
 )
 
-# A wait is renewed this long before CloudFormation's own end of it (renewing early costs nothing), and
-# the deadline kept this long before the last wait ends, so that our Reason, not a timeout, explains it.
-RENEW_MARGIN_SECONDS = max(15 * 60, 3 * POLL_INTERVAL_MINUTES * 60)
-DEADLINE_MARGIN_SECONDS = max(5 * 60, 2 * POLL_INTERVAL_MINUTES * 60 + 60)
 LOG = logging.getLogger(__name__)
 helper = HardenedResource(
     rule_prefix=os.environ.get("POLL_RULE_PREFIX", "RekCL-poll-"), polling_interval=POLL_INTERVAL_MINUTES
@@ -63,67 +56,9 @@ helper = HardenedResource(
 
 def handler(event: dict[str, Any], context: Any) -> None:
     if WATCH_KEY in event:  # the training watcher's schedule, not a CloudFormation request
-        on_watch(event, context)
+        watching.on_watch(event, context, helper.rule_prefix)
         return
     helper(event, context)
-
-
-# -- the training watcher ---------------------------------------------------------------------------
-
-
-def hand_over(event: dict[str, Any], spec: VersionSpec, data: dict[str, Any], context: Any) -> None:
-    """Training has started: schedule the watcher that releases the stack's waits when it ends."""
-    assert spec.training_wait is not None
-    now = time.time()
-    arn = str(data["Arn"])
-    watch = Watch(
-        stack_id=event["StackId"],
-        logical_id=event["LogicalResourceId"],
-        project_arn=spec.project_arn,
-        version_name=spec.version_name,
-        version_arn=arn,
-        waits=list(spec.training_wait.wait_conditions),
-        started=now,
-        deadline=now + spec.training_wait.timeout_seconds - DEADLINE_MARGIN_SECONDS,
-        current_since=now,
-    )
-    start_schedule(
-        aws_clients.events(),
-        aws_clients.lambda_(),
-        function_name=context.function_name,
-        function_arn=context.invoked_function_arn,
-        name=watch_name(helper.rule_prefix, watch.stack_id, watch.logical_id, arn),
-        watch=watch,
-        minutes=POLL_INTERVAL_MINUTES,
-    )
-    data.setdefault("VersionName", spec.version_name)
-    data.setdefault("Status", "TRAINING_IN_PROGRESS")
-
-
-def on_watch(event: dict[str, Any], context: Any) -> None:
-    """One poll of the watcher: one Rekognition call, a signal when due, its schedule gone when done."""
-    watch = Watch.from_event(event)
-    before = watch.as_input()
-    name = watch_name(helper.rule_prefix, watch.stack_id, watch.logical_id, watch.version_arn)
-    signaller = Signaller(aws_clients.cloudformation(), watch.stack_id)
-    done = watch_step(watch, aws_clients.rekognition(), signaller, time.time(), RENEW_MARGIN_SECONDS)
-    if done:
-        stop_schedule(
-            aws_clients.events(), aws_clients.lambda_(), function_name=context.function_name, name=name
-        )
-    elif watch.as_input() != before:
-        keep_progress(aws_clients.events(), name, context.invoked_function_arn, watch)
-
-
-def stop_watching(event: dict[str, Any], context: Any, version_arn: str) -> None:
-    """A deleted version is not watched any more (its watcher would stop by itself at its next poll)."""
-    stop_watching_named(
-        context, watch_name(helper.rule_prefix, event["StackId"], event["LogicalResourceId"], version_arn)
-    )
-
-
-def stop_watching_named(context: Any, name: str) -> None:
-    stop_schedule(aws_clients.events(), aws_clients.lambda_(), function_name=context.function_name, name=name)
 
 
 # -- the trained model as deployed (attributes, gate, serving) -----------------------------------------
@@ -245,7 +180,7 @@ def answer_when_started(
     """With a TrainingWait, answer as soon as training has started (the watcher takes over); without,
     only once it has finished. None: not yet."""
     if "Arn" in data and spec.training_wait is not None:
-        hand_over(event, spec, data, context)
+        watching.hand_over(event, spec, data, context, helper.rule_prefix)
         return str(data["Arn"])
     return str(data["Arn"]) if finished else None
 
@@ -256,6 +191,7 @@ def create(event: dict[str, Any], context: Any) -> str:
         return deploy_model(event, poll=False) or str(helper.Data.get("Arn", ""))
     spec = parse(event["ResourceProperties"])
     start_clock(helper.Data, spec.service_timeout)
+    preflight.check(spec, s3=aws_clients.s3(), kms=aws_clients.kms())
     finished = begin_training(event, spec, helper.Data)
     helper.finish_now = answer_when_started(event, spec, helper.Data, context, finished) is not None
     return str(helper.Data.get("Arn", ""))
@@ -286,11 +222,10 @@ def watch_training(event: dict[str, Any], data: dict[str, Any], *, replacing: bo
     if status == "TRAINING_IN_PROGRESS":
         return None
     if status == "TRAINING_FAILED":
-        message = str(version.get("StatusMessage") or "Training failed.")
         if replacing:  # CloudFormation forgets a failed update's new resource: delete it ourselves
             client.delete_project_version(ProjectVersionArn=arn)
-            raise RuntimeError(f"{message} (model version {arn} failed to train and was deleted)")
-        raise RuntimeError(f"{message} (model version {arn} failed to train)")
+            raise RuntimeError(f"{failure_reason(version)} The failed version was deleted.")
+        raise RuntimeError(failure_reason(version))
     data.update(attributes(version))
     return arn
 
@@ -348,6 +283,7 @@ def update(event: dict[str, Any], context: Any) -> str:
         return current
     if in_place:
         return current
+    preflight.check(spec, s3=aws_clients.s3(), kms=aws_clients.kms())
     helper.Data["Replacing"] = "true"
     finished = begin_training(event, spec, helper.Data)
     helper.finish_now = answer_when_started(event, spec, helper.Data, context, finished) is not None
@@ -471,7 +407,7 @@ def delete(event: dict[str, Any], context: Any) -> str:
         helper.finish_now = True
         return physical
     helper.Data["Target"] = target
-    stop_watching(event, context, target)
+    watching.stop_watching(event, context, target, helper.rule_prefix)
     client = aws_clients.rekognition()
     try:
         if handed_over(client, event, target) or delete_step(client, project_of(event), target).gone:

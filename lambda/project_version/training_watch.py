@@ -5,11 +5,18 @@ chain of ``AWS::CloudFormation::WaitCondition`` resources (at most 12 hours each
 A schedule of this function's own (an EventBridge rule, one invocation a poll) watches the training,
 one DescribeProjectVersions per poll, and signals the chain with ``cloudformation:SignalResource``:
 
-- training completed: SUCCESS to every wait still open, in chain order (a wait accepts a signal only
-  once CloudFormation has started it, so each is retried for a few seconds after the one before);
-- training failed: FAILURE to the open wait, its UniqueId the start of the service's StatusMessage;
 - still training near the end of a wait: SUCCESS to it, so the next one takes over;
-- still training at the deadline (``training_timeout``): FAILURE, saying so.
+- training over, whatever its outcome (completed, failed, still going at the deadline kept by
+  ``training_timeout``, or no longer readable): SUCCESS to every wait still open, in chain order (a wait
+  accepts a signal only once CloudFormation has started it, so each is retried for a few seconds after
+  the one before), with a UniqueId that says which (``training-completed``, ``training-failed``,
+  ``training-timeout``, ``watch-failed``).
+
+The waits only hold the stack while training runs; they do not judge it. SignalResource carries no
+Reason (its UniqueId is an id of at most 64 characters), so the next resource,
+``Custom::RekognitionProjectVersionAttributes``, reads the version and fails with a Reason that says what
+happened: the service's message, the manifests, where the validation results are. The watcher logs the
+training's status and time at a readable cadence (``progress_due``), not at every poll.
 
 It removes its schedule and permission when it is done, when the version is gone (its resource was
 deleted), or when the stack is gone or no longer waits.
@@ -17,9 +24,10 @@ deleted), or when the stack is gone or no longer waits.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
-import re
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -30,9 +38,10 @@ from version_lifecycle import error_code, find_version, is_transient
 
 WATCH_KEY = "RekognitionCustomLabelsTrainingWatch"
 EVENTBRIDGE_NAME_MAX = 64
-UNIQUE_ID_MAX = 64
 SIGNAL_RETRY_SECONDS = 30.0  # CloudFormation starts the next wait moments after the previous completes
-_UNIQUE_ID_JUNK = re.compile(r"[^\w .,:;()'/=+@-]+")
+# When the watcher logs progress (seconds of training): every 10 minutes for the first hour, then hourly.
+FIRST_HOUR_STEP, LATER_STEP = 600, 3600
+LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -66,10 +75,25 @@ def watch_name(rule_prefix: str, stack_id: str, logical_id: str, version_arn: st
     return (rule_prefix + "w" + digest)[:EVENTBRIDGE_NAME_MAX]
 
 
-def unique_id(text: str) -> str:
-    """A signal's UniqueId from a message: CloudFormation shows it in the event, at most 64 chars."""
-    cleaned = _UNIQUE_ID_JUNK.sub(" ", text).strip() or "failed"
-    return cleaned[:UNIQUE_ID_MAX]
+def progress_due(elapsed: float, interval: float) -> bool:
+    """Whether a progress mark (10, 20, ... 60 minutes, then every hour) fell in the last ``interval``
+    seconds of training: a line per mark, whatever the poll interval, and none at the other polls."""
+
+    def marks(seconds: float) -> int:
+        if seconds < 3600:
+            return int(seconds // FIRST_HOUR_STEP)
+        return 6 + int((seconds - 3600) // LATER_STEP)
+
+    return elapsed > 0 and marks(elapsed) > marks(max(0.0, elapsed - interval))
+
+
+def duration_text(seconds: float) -> str:
+    """``1 h 20 min`` / ``20 min`` / ``45 s``: training time as a person reads it."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return f"{int(seconds)} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
 @dataclass(frozen=True)
@@ -107,20 +131,25 @@ class Signaller:
             waited += 1.0
 
 
-def watch_step(watch: Watch, rekognition: Any, signaller: Signaller, now: float, margin: float) -> bool:
+def watch_step(
+    watch: Watch, rekognition: Any, signaller: Signaller, now: float, margin: float, interval: float = 60.0
+) -> bool:
     """One poll: True when watching is over (the schedule is then removed). ``watch`` records progress.
 
-    ``margin`` is how long before a wait's end it is renewed (a poll interval and some slack).
+    ``margin`` is how long before a wait's end it is renewed (a poll interval and some slack);
+    ``interval`` is the time between polls, for the progress log's cadence.
     """
     try:
         version = find_version(rekognition, watch.project_arn, watch.version_name)
     except (ClientError, BotoCoreError) as error:
         if is_transient(error) and now < watch.deadline:
             return False  # not yet: the next poll looks again
-        # the stack must not wait out its wait conditions for nothing: fail the open one, saying why
+        # the stack must not wait out its wait conditions for nothing: the next resource says why
         code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
-        reason = unique_id(f"cannot watch the training: {code}")
-        return _release(watch, signaller, "FAILURE", reason, only_open=True)
+        LOG.warning(
+            "Cannot watch the training of %s (%s): releasing the stack's waits", watch.version_arn, code
+        )
+        return _release(watch, signaller, "watch-failed")
     if (
         version is None
         or version["ProjectVersionArn"] != watch.version_arn
@@ -128,19 +157,39 @@ def watch_step(watch: Watch, rekognition: Any, signaller: Signaller, now: float,
     ):
         return True  # the version (and so its resource) is gone: nothing to hold
     status = str(version["Status"])
+    elapsed = now - _created(version, watch.started)
     if status == "TRAINING_IN_PROGRESS":
+        if progress_due(elapsed, interval):
+            LOG.info(
+                "Model version %s is TRAINING_IN_PROGRESS, training for %s",
+                watch.version_name,
+                duration_text(elapsed),
+            )
         return _still_training(watch, signaller, now, margin)
+    LOG.info(
+        "Model version %s is %s after %s of training", watch.version_name, status, duration_text(elapsed)
+    )
     if status == "TRAINING_FAILED":
-        message = str(version.get("StatusMessage") or "Training failed.")
-        return _release(watch, signaller, "FAILURE", unique_id(message), only_open=True)
-    return _release(watch, signaller, "SUCCESS", "training-completed")
+        return _release(watch, signaller, "training-failed")
+    return _release(watch, signaller, "training-completed")
+
+
+def _created(version: dict[str, Any], default: float) -> float:
+    created = version.get("CreationTimestamp")
+    if isinstance(created, datetime.datetime):
+        return created.timestamp()
+    return float(created) if isinstance(created, (int, float)) else default
 
 
 def _still_training(watch: Watch, signaller: Signaller, now: float, margin: float) -> bool:
     if now >= watch.deadline:
         hours = sum(seconds for _, seconds in watch.waits) / 3600
-        reason = unique_id(f"still training after {hours:g} h: training_timeout exceeded")
-        return _release(watch, signaller, "FAILURE", reason, only_open=True)
+        LOG.warning(
+            "Model version %s is still training after %g h of waits (training_timeout): waits released",
+            watch.version_name,
+            hours,
+        )
+        return _release(watch, signaller, "training-timeout")
     name, seconds = watch.waits[watch.signalled]
     last = watch.signalled == len(watch.waits) - 1
     if last or now < watch.current_since + seconds - margin:
@@ -154,21 +203,17 @@ def _still_training(watch: Watch, signaller: Signaller, now: float, margin: floa
     return False
 
 
-def _release(
-    watch: Watch, signaller: Signaller, status: str, unique: str, *, only_open: bool = False
-) -> bool:
-    """Signal the open wait (and, for SUCCESS, every later one as it starts); True when all are done."""
+def _release(watch: Watch, signaller: Signaller, unique: str) -> bool:
+    """SUCCESS to the open wait and to every later one as it starts; True when all are done."""
     while watch.signalled < len(watch.waits):
         name, _ = watch.waits[watch.signalled]
         retry = SIGNAL_RETRY_SECONDS if watch.signalled > 0 else 0.0
-        outcome = signaller.signal(name, status, unique, retry_seconds=retry)
+        outcome = signaller.signal(name, "SUCCESS", unique, retry_seconds=retry)
         if outcome == "gone":
             return True
         if outcome == "not-started":
             return False  # the next poll signals it
         watch.signalled += 1
-        if only_open:
-            return True  # a FAILURE ends the chain: CloudFormation rolls back
     return True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -165,12 +166,16 @@ def test_manifests_and_images_are_readable_object_by_object() -> None:
     ProjectVersion(stack, "V", project=PROJECT_ARN, **manifests(stack))
     statements = provider_statements(synth(stack))
 
-    # THEN the manifests and the bucket's objects are readable, and no listing or bucket-level action
+    # THEN the manifests and the bucket's objects are readable, and the dataset bucket is neither listed
+    # nor touched at bucket level (only the output bucket is listed: HeadBucket before training)
     assert actions_on(statements, s3_object_arn("dataset", "manifests/train.manifest")) == READ_OBJECT
     assert actions_on(statements, s3_object_arn("dataset", "manifests/test.manifest")) == READ_OBJECT
     assert actions_on(statements, s3_object_arn("dataset", "*")) == READ_OBJECT
     s3_actions = {a for s in statements for a in as_list(s["Action"]) if a.startswith("s3:")}
-    assert s3_actions == {"s3:PutObject"} | READ_OBJECT
+    assert s3_actions == {"s3:PutObject", "s3:ListBucket"} | READ_OBJECT
+    (listing,) = [s for s in statements if "s3:ListBucket" in as_list(s["Action"])]
+    assert as_list(listing["Action"]) == ["s3:ListBucket"]
+    assert "Output" in json.dumps(listing["Resource"]) and "dataset" not in json.dumps(listing["Resource"])
 
 
 def test_images_bucket_other_than_the_manifest_bucket() -> None:

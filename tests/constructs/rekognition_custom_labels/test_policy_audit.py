@@ -2,7 +2,8 @@
 
 No action is a wildcard and no resource is ``*`` (no API the provider calls lacks a resource scope, so the
 README lists no exception); Rekognition on the managed projects and their versions, S3 on the manifest keys,
-the images' buckets and the output prefix, KMS on the model keys, EventBridge on the provider's rule
+the images' buckets and the output prefix (and listing of the output bucket alone, for the check before
+training that it exists), KMS on the model keys, EventBridge on the provider's rule
 prefix, CloudFormation signalling on its own stack, Lambda permissions on itself, logs on its log group.
 Checked for the example app and for a stack of several versions in several projects.
 """
@@ -68,6 +69,10 @@ def scope_of(action: str, resource: Any, stack_name: str, function: str) -> str 
             return "manifest key"
         if re.search(r':s3:::(rekcl-example-)?dataset/\*"\]\]\}$', text) and action != "s3:PutObject":
             return "images bucket objects"
+    if action == "s3:ListBucket" and re.fullmatch(
+        r'\{"Fn::GetAtt": \["[A-Za-z0-9]*Output[0-9A-F]{8}", "Arn"\]\}', text
+    ):
+        return "output bucket"
     if service == "kms" and re.fullmatch(r'\{"Fn::GetAtt": \["[A-Za-z0-9]+Key[0-9A-F]{8}", "Arn"\]\}', text):
         return "model key"
     if service == "events" and text.endswith(f':rule/{function}-*"]]}}'):
@@ -115,6 +120,7 @@ def test_every_provider_statement_is_scoped_to_what_its_api_allows(build: Any, s
         "project",
         "versions of one project",
         "output prefix",
+        "output bucket",
         "manifest key",
         "model key",
         "own rule prefix",

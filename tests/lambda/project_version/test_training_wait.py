@@ -14,6 +14,7 @@ import pytest
 from localcloud.clock import ManualClock
 from localcloud.gateway.server import LocalCloud
 from localcloud.testing.cloudformation import CloudFormation, WaitChain
+from localcloud.testing.data import manifest_asset
 from tests.provider_function import versions
 
 # Each test plays CloudFormation's requests through the provider function's processes.
@@ -66,21 +67,42 @@ def test_create_answers_once_training_started_and_the_watcher_releases_every_wai
     assert cfn.leftovers()["rules"] == [] and cfn.leftovers()["permissions"] == []
 
 
-def test_a_failed_training_fails_the_open_wait_with_the_service_message(
+def attributes_of(cfn: CloudFormation, properties: dict[str, Any], version_arn: str) -> Any:
+    """Create ``Custom::RekognitionProjectVersionAttributes``, as the stack does once its waits are over."""
+    attributes = {"ProjectArn": properties["ProjectArn"], "VersionArn": version_arn}
+    event = cfn.event("Create", "ClassifierAttributes", attributes)
+    event["ResourceType"] = "Custom::RekognitionProjectVersionAttributes"
+    return cfn.send(event)
+
+
+def test_a_failed_training_ends_the_waits_and_the_attributes_say_why(
     cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any]
 ) -> None:
-    # GIVEN a training the service will fail
-    cloud.service.faults.fail_training(properties["VersionName"], "The manifest file has too few labels.")
+    # GIVEN a training the service will fail on its data: a training manifest that is not JSON lines
+    bucket = properties["TrainingData"]["Assets"][0]["GroundTruthManifest"]["S3Object"]["Bucket"]
+    cloud.client("s3").put_object(Bucket=bucket, Key="manifests/broken.manifest", Body=b"not json\n")
+    properties = {**properties, "TrainingData": manifest_asset(bucket, "manifests/broken.manifest")}
     waits = [("Wait1", 43200), ("Wait2", 43200)]
     timed, chain = with_waits(properties, *waits), WaitChain(cloud, waits)
-    assert cfn.send(cfn.event("Create", "Classifier", timed)).status == "SUCCESS"
+    created = cfn.send(cfn.event("Create", "Classifier", timed))
+    assert created.status == "SUCCESS"
     # WHEN the chain waits and the watcher polls
     chain.start()
     watch(cfn, clock)
-    # THEN the open wait got a FAILURE whose UniqueId is the service's message; nothing polls any more
-    assert chain.join() == {"Wait1": "FAILURE"}
-    assert "The manifest file has too few labels." in chain.outcomes["Wait1"].reason
+    # THEN every wait was released with an id (SignalResource carries no Reason); nothing polls any more
+    assert chain.join() == {"Wait1": "SUCCESS", "Wait2": "SUCCESS"}
+    assert [h[2] for h in cloud.signals.heard()] == ["training-failed", "training-failed"]
     assert cfn.leftovers()["rules"] == [] and cfn.leftovers()["permissions"] == []
+    # WHEN the next resource reads the version
+    outcome = attributes_of(cfn, properties, created.physical_id)
+    # THEN it fails with the service's message, the manifests trained from and the validation results
+    (version,) = versions(cloud, properties["ProjectArn"])
+    assert outcome.status == "FAILED" and version["Status"] == "TRAINING_FAILED"
+    assert outcome.reason.startswith(version["StatusMessage"])
+    assert f"s3://{bucket}/manifests/broken.manifest (training)" in outcome.reason
+    summary = version["ManifestSummary"]["S3Object"]
+    assert f"s3://{summary['Bucket']}/{summary['Name']}" in outcome.reason
+    assert summary["Name"].endswith("manifest_summary.json")
 
 
 def test_a_wait_about_to_end_is_renewed_by_the_next_one(
@@ -98,20 +120,27 @@ def test_a_wait_about_to_end_is_renewed_by_the_next_one(
     assert [h[2] for h in cloud.signals.heard()] == ["training-continues-1", "training-completed"]
 
 
-def test_a_training_longer_than_the_waits_fails_at_the_deadline_saying_so(
+def test_a_training_longer_than_the_waits_ends_them_at_the_deadline_and_the_attributes_say_so(
     cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any]
 ) -> None:
     # GIVEN one wait of 240 s (the deadline is a margin before its end: past at the first poll) and a
     # 180-s training
     timed, chain = with_waits(properties, ("Wait1", 240)), WaitChain(cloud, [("Wait1", 240)])
-    assert cfn.send(cfn.event("Create", "Classifier", timed)).status == "SUCCESS"
+    created = cfn.send(cfn.event("Create", "Classifier", timed))
+    assert created.status == "SUCCESS"
     # WHEN the chain waits and the watcher polls
     chain.start()
-    watch(cfn, clock)
-    # THEN the wait failed, saying the training outlasted training_timeout
-    assert chain.join() == {"Wait1": "FAILURE"}
-    assert "training_timeout exceeded" in chain.outcomes["Wait1"].reason
+    polls = watch(cfn, clock)
+    # THEN the wait was released at the first poll, its id saying why, and nothing polls any more
+    assert chain.join() == {"Wait1": "SUCCESS"} and polls == 1
+    assert [h[2] for h in cloud.signals.heard()] == ["training-timeout"]
     assert cfn.leftovers()["rules"] == [] and cfn.leftovers()["permissions"] == []
+    # WHEN the next resource reads the version, still training
+    outcome = attributes_of(cfn, properties, created.physical_id)
+    # THEN it fails saying the stack stopped waiting for it
+    assert outcome.status == "FAILED"
+    assert "was still training when the stack stopped waiting for it" in outcome.reason
+    assert "training_timeout" in outcome.reason
 
 
 def test_deleting_the_version_removes_its_watcher(
