@@ -29,6 +29,7 @@ from .custom_resources.runner import (
 )
 from .deployment import DeployFailed, Deployment, Resource, StackContext
 from .intrinsics import Pseudo, Resolver, TemplateError, dependencies, dependency_order
+from .progress import Progress
 from .provisioners import Provisioned, ProvisionError, provisioner_for, with_stack_tags
 from .stack_events import Printer
 from .wait_conditions import wait_condition
@@ -70,7 +71,6 @@ class Engine:
         self.cert_file = cert_file
         self.printer = printer or Printer()
         self.region = region
-        self.show_progress = show_progress
         self.workers = workers
         self.published = (
             published  # told when outputs are the stack's: before an update's cleanup, a create's end
@@ -81,12 +81,16 @@ class Engine:
         # Stacks whose create/update failed, with the failure that began it: their in-flight requests stop
         self._failing: dict[str, DeployFailed] = {}
         self.invocations: Counter[str] = Counter()  # provider invocations by kind (Create, Poll, ...)
+        self.progress_lines = Progress(
+            self.printer, lambda: self._client("rekognition"), cloud.service.clock, enabled=show_progress
+        )
         self.providers = Providers(
             cloud=cloud,
             responses=responses,
             cert_file=cert_file,
             region=region,
             progress=self.progress,
+            watched=self.progress_lines.watched,
             counts=self.invocations,
             cancelled=lambda stack_id: stack_id in self._failing,
             lock=self._lock,
@@ -507,25 +511,9 @@ class Engine:
     def _client(self, service: str) -> Any:
         return self.cloud.client(service, region=self.region)
 
-    def progress(self, logical_id: str) -> None:
-        """At each poll: what the model version is doing, read from the emulator as a console would."""
-        properties = self._in_flight.get(logical_id, {})
-        project, name = properties.get("ProjectArn"), properties.get("VersionName")
-        version_arn = properties.get("VersionArn")
-        if not name and isinstance(version_arn, str) and version_arn.count("/") >= 4:  # gating, serving
-            name = version_arn.split("/")[3]
-        if not self.show_progress or not project or not name:
-            return
-        try:
-            versions = self._client("rekognition").describe_project_versions(
-                ProjectArn=project, VersionNames=[name]
-            )["ProjectVersionDescriptions"]
-        except Exception:  # progress is informative only
-            return
-        if versions:
-            self.printer.note(f"{logical_id}: model version {name} is {versions[0]['Status']}")
-        else:  # a Create still waiting for a training slot, or a Delete that is done
-            self.printer.note(f"{logical_id}: no model version {name} (not yet, or no more)")
+    def progress(self, logical_id: str, request_type: str) -> None:
+        """At each poll of a custom resource: what its model version is doing (``progress``)."""
+        self.progress_lines.poll(logical_id, self._in_flight.get(logical_id, {}), request_type)
 
     def _resolver(self, stack: StackArtifact, deployment: Deployment) -> Resolver:
         pseudo = Pseudo(

@@ -32,14 +32,15 @@ class Providers:
         responses: ResponseServer,
         cert_file: Path,
         region: str,
-        progress: Callable[[str], None],
+        progress: Callable[[str, str], None],
+        watched: Callable[[dict[str, Any]], None],
         counts: Counter[str],
         cancelled: Callable[[str], bool],
         lock: threading.RLock,
     ) -> None:
         self.cloud, self.responses, self.cert_file = cloud, responses, cert_file
         self.region, self.account = region, cloud.service.account
-        self.progress, self.counts = progress, counts
+        self.progress, self.watched, self.counts = progress, watched, counts
         self.cancelled = cancelled  # by stack id: its operation failed, its requests stop
         self._lock = lock  # the engine's: other operations add resources meanwhile
 
@@ -83,6 +84,7 @@ class Providers:
                 runner, function = self.find({"ServiceToken": function_arn}, *deployments)
             except ProvisionError:
                 return False  # not a function of this stack
+            self.watched(event)
             runner.invoke_async(function, event)
             return True
 

@@ -94,7 +94,7 @@ class CustomResourceRunner:
         events_client: Any,
         base_env: Mapping[str, str],
         stack_id: str,
-        progress: Callable[[str], None] = lambda _: None,
+        progress: Callable[[str, str], None] = lambda logical_id, request_type: None,
         counts: Counter[str] | None = None,
         clock: Clock | None = None,
         cancelled: Callable[[], bool] = lambda: False,
@@ -219,7 +219,7 @@ class CustomResourceRunner:
                 if due[target.rule_name] > now:
                     continue
                 if target.input.get("RequestId") == request_id:
-                    self.progress(str(event["LogicalResourceId"]))
+                    self.progress(str(event["LogicalResourceId"]), request_type)
                     polls += 1
                 self.invoke_async(function, target.input)
                 due[target.rule_name] = self.clock.now() + target.interval_seconds

@@ -111,10 +111,15 @@ def test_a_failed_training_rolls_the_create_back(
     with pytest.raises(DeployFailed, match="too few labels"):
         engine.deploy(stack)
     text = events.getvalue()
-    # (the version's wait condition fails, signalled by the provider's training watcher)
+    # (the training watcher ends the version's wait with an id, and the next resource says why)
     assert re.search(
-        r"CREATE_FAILED .*AWS::CloudFormation::WaitCondition.*Received FAILURE signal with UniqueId "
-        r"The manifest file has too few labels\.",
+        r"AWS::CloudFormation::WaitCondition .*Received SUCCESS signal with UniqueId training-failed",
+        text,
+    )
+    assert re.search(
+        r"CREATE_FAILED .*Custom::RekognitionProjectVersionAttributes.*The manifest file has too few "
+        r"labels\. \(model version arn:\S+ failed to train\) Trained from s3://\S+ \(training\), "
+        r"s3://\S+ \(testing\)\.",
         text,
     )
     assert text.index("ROLLBACK_IN_PROGRESS") < text.index("ROLLBACK_COMPLETE")
