@@ -374,3 +374,38 @@ def test_a_rollback_restores_a_function_whose_code_changed_from_the_deployed_ass
     assert "is not in" not in str(failed.value)
     assert failed.value.remaining is not None and failed.value.remaining.status == "UPDATE_ROLLBACK_COMPLETE"
     assert lambda_client.get_function(FunctionName=name)["Configuration"]["CodeSha256"] == before
+
+
+def version_writing_to_a_bucket_of_the_users(app: cdk.App) -> None:
+    """A version trained from a manifest that is not JSON lines, writing to a bucket not of the stack."""
+    stack = cdk.Stack(app, "OwnOutput")
+    data = s3.Bucket.from_bucket_name(stack, "Data", EXAMPLE_BUCKET)
+    ProjectVersion(
+        stack,
+        "Model",
+        project=rekognition.CfnProject(stack, "Project", project_name="own-output"),
+        training_data=TrainingData.from_manifest(data, "manifests/broken.manifest"),
+        testing_data=TestingData.from_manifest(data, "manifests/test.manifest"),
+        output_bucket=s3.Bucket.from_bucket_name(stack, "Output", "my-own-output"),
+    )
+
+
+def test_a_training_that_fails_on_its_data_names_it_and_its_validation_results_survive_the_rollback(
+    engine: Engine, cloud: LocalCloud, synth: Synth, events: io.StringIO
+) -> None:
+    # GIVEN an output bucket of the user's own and a training manifest that is not JSON lines
+    s3_client = cloud.client("s3")
+    s3_client.create_bucket(Bucket="my-own-output")
+    s3_client.put_object(Bucket=EXAMPLE_BUCKET, Key="manifests/broken.manifest", Body=b"not json\n")
+    # WHEN deployed
+    with pytest.raises(DeployFailed) as failed:
+        engine.deploy(synth(version_writing_to_a_bucket_of_the_users))
+    # THEN the Reason names the manifest and the validation results Rekognition wrote
+    reason = str(failed.value)
+    assert f"s3://{EXAMPLE_BUCKET}/manifests/broken.manifest (training)" in reason
+    results = re.findall(r"s3://my-own-output/(\S+?\.json)", reason)
+    assert any(key.endswith("manifest_summary.json") for key in results), reason
+    assert "ROLLBACK_COMPLETE" in events.getvalue() and versions(cloud) == []
+    # AND after the rollback they are still in the user's bucket, to be read
+    kept = {o["Key"] for o in s3_client.list_objects_v2(Bucket="my-own-output").get("Contents", [])}
+    assert set(results) <= kept
