@@ -17,14 +17,19 @@ CDK := cdk --no-notices --no-version-reporting
 
 setup: $(VENV)/.installed node_modules/.installed
 
+# Set-up prints a line before each step, and pip and npm show their progress: on a fresh 2-core machine
+# the first set-up takes a few minutes, most of it pip (README, "The first run").
 $(VENV)/.installed: requirements/dev.lock pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements/dev.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@test -x $(BIN)/python || { echo "Creating $(VENV) with $(PYTHON) (first run only)..."; $(PYTHON) -m venv $(VENV); }
+	@echo "Setting up $(VENV) from requirements/dev.lock (on a first run: a few minutes)..."
+	$(BIN)/python -m pip install --progress-bar on -r requirements/dev.lock
+	@echo "Installing this repository into $(VENV) (editable)..."
+	$(BIN)/python -m pip install --progress-bar on --no-deps -e .
 	touch $@
 
 node_modules/.installed: package.json package-lock.json $(VENV)/.installed
-	npm ci --no-audit --no-fund --loglevel=error
+	@echo "Installing the pinned CDK CLI into node_modules from package-lock.json (npm ci)..."
+	npm ci --no-audit --no-fund --loglevel=error --progress=true
 	touch $@
 
 synth: setup

@@ -2,6 +2,7 @@
 
 The cloud lives in a state directory (--state, default .localcloud) between commands:
 
+  python -m localcloud show [cdk.out]       # what a synthesized app declares (no local cloud needed)
   python -m localcloud sample-data          # the example's dataset, into local S3
   python -m localcloud deploy               # cdk synth + deploy every stack of the app in this folder
   python -m localcloud deploy --assembly cdk.out   # an app you synthesized yourself
@@ -10,8 +11,12 @@ The cloud lives in a state directory (--state, default .localcloud) between comm
   python -m localcloud destroy [--force]    # delete deployed stacks (asks first, as cdk destroy does)
   python -m localcloud serve --port 4566    # keep it running for the AWS CLI and boto3, until Ctrl-C
 
-Options such as --state can come before or after the command.
+Options such as --state, and deploy's -c, can come before or after the command. Errors are one line on
+standard error: status 2 for a wrong command line, status 1 for a command that failed.
 """
+
+# Only the standard library is imported here, so that --help and a wrong command line are answered
+# without the ``localcloud`` extra (see entrypoints); what runs a command is imported when it runs.
 
 from __future__ import annotations
 
@@ -21,47 +26,47 @@ import fnmatch
 import json
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from ..deploy import cdk_cli
-from ..deploy.assembly import StackArtifact, read_assembly
-from ..samples.example_dataset import EXAMPLE_BUCKET
-from ..state.snapshots import SnapshotError
-from ..state.workspace import DEFAULT_STATE_DIR, Workspace, WorkspaceBusy, WorkspaceMissing
-from . import commands
-from .show import show
+if TYPE_CHECKING:
+    from ..deploy.assembly import StackArtifact
+    from . import commands
+
+PROG = "python -m localcloud"
+# Copies of the defaults of the modules that need the extra (tests/localcloud/cli/test_entrypoints.py
+# keeps them equal): the state directory (localcloud.state.workspace), the training's local seconds and
+# the clock's scale (localcloud.cli.commands), the example's dataset bucket (localcloud.samples).
+DEFAULT_STATE_DIR = Path(".localcloud")
+DEFAULT_TRAINING_SECONDS = 1800.0
+DEFAULT_TIME_SCALE = 120.0
+EXAMPLE_BUCKET = "rekcl-example-dataset"
+USAGE_ERROR = 2  # a wrong command line, as argparse has it; a command that fails exits with 1
 
 _DEFAULTS = {
     "state": DEFAULT_STATE_DIR,
-    "training_seconds": commands.LOCAL_DURATIONS.training,
-    "time_scale": commands.DEFAULT_TIME_SCALE,
+    "training_seconds": DEFAULT_TRAINING_SECONDS,
+    "time_scale": DEFAULT_TIME_SCALE,
 }
 
 
-def _context(pairs: list[str]) -> dict[str, str]:
-    context = {}
-    for pair in pairs:
-        key, separator, value = pair.partition("=")
-        if not separator or not key:
-            raise SystemExit(f"context must be KEY=VALUE, not {pair!r}")
-        context[key] = value
-    return context
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, its usage errors one line on standard error (status 2): the problem and where
+    to read more, instead of the usage block and the problem."""
+
+    def error(self, message: str) -> NoReturn:
+        one_line = message.replace("\n", " ")
+        self.exit(USAGE_ERROR, f"{self.prog}: {one_line} (see {self.prog} --help)\n")
 
 
-def _select(stacks: list[StackArtifact], patterns: list[str]) -> list[StackArtifact]:
-    """Stacks by artifact id or stack name, with ``*`` wildcards as cdk takes them; all by default."""
-    if not patterns:
-        return stacks
-    chosen = [
-        s for s in stacks if any(fnmatch.fnmatchcase(n, p) for p in patterns for n in (s.name, s.stack_name))
-    ]
-    if not chosen:
-        names = ", ".join(s.stack_name for s in stacks)
-        raise SystemExit(f"no stack matches {' '.join(patterns)} (the app has {names})")
-    return chosen
+def _context_pair(text: str) -> tuple[str, str]:
+    """``-c KEY=VALUE``, as cdk takes it."""
+    key, separator, value = text.partition("=")
+    if not separator or not key:
+        raise argparse.ArgumentTypeError(f"context must be KEY=VALUE, not {text!r}")
+    return key, value
 
 
 def _payload(text: str) -> dict[str, Any]:
@@ -75,46 +80,65 @@ def _payload(text: str) -> dict[str, Any]:
     return payload
 
 
-def _common_options() -> argparse.ArgumentParser:
+def _common_options() -> Parser:
     """Options every command takes, before or after its name (defaults are filled in after parsing)."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument(
         "--state",
         type=Path,
+        metavar="DIR",
         default=argparse.SUPPRESS,
         help=f"state directory holding the saved local cloud (default {DEFAULT_STATE_DIR})",
     )
     common.add_argument(
         "--training-seconds",
         type=float,
+        metavar="SECONDS",
         default=argparse.SUPPRESS,
         help="how long the emulator trains a model version, in local seconds "
-        f"(default {_DEFAULTS['training_seconds']:g}: half an hour)",
+        f"(default {DEFAULT_TRAINING_SECONDS:g}: half an hour)",
     )
     common.add_argument(
         "--time-scale",
         type=float,
+        metavar="K",
         default=argparse.SUPPRESS,
         help="how many times faster than real time the local cloud's clock runs: trainings, starts and "
         "stops, EventBridge schedules, ServiceTimeout and the handler's own time "
-        f"(default {_DEFAULTS['time_scale']:g})",
+        f"(default {DEFAULT_TIME_SCALE:g})",
     )
     return common
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> Parser:
+    """The whole command line: every command and option (nothing is run, nothing outside the standard
+    library is imported)."""
     common = _common_options()
-    parser = argparse.ArgumentParser(
-        prog="python -m localcloud",
+    top = Parser(
+        prog=PROG,
         description=(__doc__ or "").split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    show_parser = sub.add_parser(
-        "show", parents=[common], help="print what a synthesized cloud assembly declares"
+    # deploy's -c also before the command name (`python -m localcloud -c team=x deploy`), kept apart from
+    # the one after it (the command's own parser would overwrite it) and joined with it by parse().
+    top.add_argument(
+        "-c", "--context", dest="leading_context", action="append", type=_context_pair, help=argparse.SUPPRESS
     )
-    show_parser.add_argument("assembly", nargs="?", default="cdk.out", type=Path)
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    show = sub.add_parser(
+        "show",
+        parents=[common],
+        help="print what a synthesized cloud assembly declares: stacks, resources, model versions",
+    )
+    show.add_argument(
+        "assembly",
+        nargs="?",
+        default=Path("cdk.out"),
+        type=Path,
+        metavar="DIR",
+        help="the cloud assembly, the folder cdk synth writes (default cdk.out)",
+    )
     data = sub.add_parser(
         "sample-data", parents=[common], help="upload the example app's dataset to local S3"
     )
@@ -126,14 +150,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     deploy.add_argument("stacks", nargs="*", help="stack names or patterns (default: all)")
     deploy.add_argument(
-        "-c", "--context", action="append", default=[], metavar="KEY=VALUE", help="context for cdk synth"
+        "-c",
+        "--context",
+        action="append",
+        type=_context_pair,
+        default=[],
+        metavar="KEY=VALUE",
+        help="context for cdk synth (may be repeated; also before the command name)",
     )
     deploy.add_argument(
-        "--app-dir", type=Path, default=Path("."), help="the app's folder, where its cdk.json is (default .)"
+        "--app-dir",
+        type=Path,
+        default=Path("."),
+        metavar="DIR",
+        help="the app's folder, where its cdk.json is (default .)",
     )
     deploy.add_argument(
         "--assembly",
         type=Path,
+        metavar="DIR",
         help="deploy this synthesized cloud assembly (cdk.out) instead of running cdk synth",
     )
     destroy = sub.add_parser("destroy", parents=[common], help="delete deployed stacks")
@@ -154,8 +189,9 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument(
         "function",
         metavar="FUNCTION",
-        help="the function's name (its physical id), STACK/LOGICAL_ID, or the logical id alone when only "
-        "one deployed stack holds it",
+        help="the function's name (its physical id) or ARN, STACK/LOGICAL_ID, its construct path as cdk "
+        "shows it (STACK/CONSTRUCT_ID, from the template's aws:cdk:path metadata), or the logical id alone "
+        "when only one deployed stack holds it",
     )
     invoke.add_argument(
         "--payload",
@@ -170,28 +206,94 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--port", type=int, default=4566, help="port to listen on; 0 picks a free one (default 4566)"
     )
-    return parser
+    return top
 
 
-def _parse(argv: list[str] | None) -> argparse.Namespace:
-    args = _parser().parse_args(argv)
+def command_parsers(top: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """Each command's own parser, by name."""
+    (sub,) = [a for a in top._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(sub.choices)
+
+
+def _refuse_misplaced_options(top: Parser, argv: Sequence[str]) -> None:
+    """A command's option written before the command's name (other than deploy's -c) is refused in one
+    line saying where it goes, rather than as argparse would see it (its value taken for a command)."""
+    commands = command_parsers(top)
+    index = 0
+    while index < len(argv):
+        token = argv[index]
+        if token in commands or token == "--":
+            return
+        name = token.split("=", 1)[0]
+        own = top._option_string_actions.get(name) if token.startswith("-") else None
+        if own is not None:
+            index += 2 if own.nargs != 0 and "=" not in token else 1
+            continue
+        owners = [command for command, p in commands.items() if name in p._option_string_actions]
+        if token.startswith("-") and owners:
+            action = commands[owners[0]]._option_string_actions[name]
+            value = "" if action.nargs == 0 else f" {action.metavar or action.dest.upper()}"
+            top.exit(
+                USAGE_ERROR,
+                f"{PROG}: {name} is an option of {' and '.join(owners)}: write it after the command's "
+                f"name, as in {PROG} {owners[0]} {name}{value}\n",
+            )
+        index += 1
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line, checked: a wrong one exits with status 2 and one line, ``--help`` with 0."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    top = parser()
+    _refuse_misplaced_options(top, arguments)
+    args, unrecognized = top.parse_known_args(arguments)
+    if unrecognized:  # named by the command they were given to, whose --help lists what it takes
+        command_parsers(top)[args.command].error(f"unrecognized arguments: {' '.join(unrecognized)}")
     for name, default in _DEFAULTS.items():
         if not hasattr(args, name):
             setattr(args, name, default)
+    leading = getattr(args, "leading_context", None) or []
+    if leading and args.command != "deploy":
+        top.error(f"-c/--context is an option of deploy, not of {args.command}")
+    if args.command == "deploy":
+        args.context = [*leading, *args.context]
+        if args.assembly is not None and args.context:
+            command_parsers(top)["deploy"].error(
+                "-c applies to cdk synth; it cannot change an already synthesized --assembly"
+            )
     return args
+
+
+def _select(stacks: list[StackArtifact], patterns: list[str]) -> list[StackArtifact]:
+    """Stacks by artifact id or stack name, with ``*`` wildcards as cdk takes them; all by default."""
+    from . import commands
+
+    if not patterns:
+        return stacks
+    chosen = [
+        s for s in stacks if any(fnmatch.fnmatchcase(n, p) for p in patterns for n in (s.name, s.stack_name))
+    ]
+    if not chosen:
+        names = ", ".join(s.stack_name for s in stacks)
+        raise commands.CommandError(f"no stack matches {' '.join(patterns)} (the app has {names})")
+    return chosen
 
 
 def _stack_source(args: argparse.Namespace) -> commands.StackSource:
     """The chosen stacks of ``--assembly``, or of a synthesis into a folder of the command's own.
 
-    The arguments are checked here, before the command takes the state; the synthesis itself runs
-    later, once the state is locked and loaded.
+    The assembly is checked here, before the command takes the state; the synthesis itself runs later,
+    once the state is locked and loaded.
     """
-    context = _context(args.context)
-    if args.assembly is not None and context:
-        raise SystemExit("-c applies to cdk synth; it cannot change an already synthesized --assembly")
-    if args.assembly is not None and not (args.assembly / "manifest.json").is_file():
-        raise SystemExit(f"{args.assembly} is not a cloud assembly (no manifest.json): run cdk synth first")
+    from ..deploy import cdk_cli
+    from ..deploy.assembly import read_assembly
+    from . import commands
+    from .show import assembly_problem
+
+    context = dict(args.context)
+    problem = None if args.assembly is None else assembly_problem(args.assembly)
+    if problem:
+        raise commands.CommandError(problem)
 
     @contextlib.contextmanager
     def stacks() -> Iterator[list[StackArtifact]]:
@@ -206,6 +308,8 @@ def _stack_source(args: argparse.Namespace) -> commands.StackSource:
 
 def _confirm(names: list[str]) -> bool:
     """``cdk destroy``'s question; no answer at all (no terminal, nothing piped) is a refusal."""
+    from . import commands
+
     print(f"Are you sure you want to delete: {', '.join(names)} (y/n)? ", end="", flush=True)
     answer = sys.stdin.readline()
     if not answer:
@@ -214,11 +318,27 @@ def _confirm(names: list[str]) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parse(argv)
+def _show(assembly: Path) -> int:
+    from .show import NotAnAssembly, show
+
+    try:
+        print(show(assembly))
+    except NotAnAssembly as problem:
+        print(problem, file=sys.stderr)
+        return 1
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the parsed command (this needs the ``localcloud`` extra, except ``show``)."""
     if args.command == "show":
-        print(show(args.assembly))
-        return 0
+        return _show(args.assembly)
+
+    from ..deploy import cdk_cli
+    from ..state.snapshots import SnapshotError
+    from ..state.workspace import Workspace, WorkspaceBusy, WorkspaceMissing
+    from . import commands
+
     durations = replace(commands.LOCAL_DURATIONS, training=args.training_seconds)
     options = commands.Options(Workspace(args.state), durations=durations, time_scale=args.time_scale)
     try:
@@ -242,3 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     ) as problem:
         print(problem, file=sys.stderr)
         return problem.exit_status if isinstance(problem, commands.CommandError) else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m localcloud`` with the extra installed (the entry points check for it first)."""
+    return run(parse(argv))

@@ -12,6 +12,24 @@ from ..deploy.assembly import StackArtifact, read_assembly
 PROJECT_VERSION = "Custom::RekognitionProjectVersion"
 
 
+class NotAnAssembly(Exception):
+    """The folder is no cloud assembly of any stack; the message (one line) says why and what to do."""
+
+
+def assembly_problem(assembly_dir: Path) -> str | None:
+    """Why ``assembly_dir`` is not a cloud assembly (one line), or None when it holds a manifest.json."""
+    if not assembly_dir.exists():
+        return f"{assembly_dir} is not a cloud assembly (no such folder): run cdk synth first"
+    if not assembly_dir.is_dir():
+        return (
+            f"{assembly_dir} is not a cloud assembly (a file, not a folder): name the folder cdk synth "
+            "wrote (cdk.out by default)"
+        )
+    if not (assembly_dir / "manifest.json").is_file():
+        return f"{assembly_dir} is not a cloud assembly (no manifest.json): run cdk synth first"
+    return None
+
+
 def _short(value: Any) -> str:
     """A template value as a reader wants it: literals as is, references by name."""
     if isinstance(value, dict) and len(value) == 1:
@@ -60,7 +78,18 @@ def describe_stack(stack: StackArtifact) -> list[str]:
 
 
 def show(assembly_dir: Path) -> str:
-    stacks = read_assembly(assembly_dir)
+    """What the cloud assembly in ``assembly_dir`` declares; NotAnAssembly when it is none (missing, a
+    file, no manifest.json, unreadable, or no stacks)."""
+    problem = assembly_problem(assembly_dir)
+    if problem:
+        raise NotAnAssembly(problem)
+    try:
+        stacks = read_assembly(assembly_dir)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        reason = f"{type(error).__name__}: {error}".replace("\n", " ")
+        raise NotAnAssembly(
+            f"{assembly_dir} is not a readable cloud assembly ({reason}): run cdk synth again"
+        ) from error
     if not stacks:
-        raise SystemExit(f"no stacks in {assembly_dir}")
+        raise NotAnAssembly(f"no stacks in {assembly_dir}")
     return "\n".join(line for stack in stacks for line in describe_stack(stack))

@@ -233,14 +233,22 @@ def test_a_users_app_synthesizes_deploys_and_destroys_with_the_installed_wheel(
     }
 
     # WHEN the local cloud's commands are run without the extra
-    readme = (ROOT / "README.md").read_text()
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    from_wheel = f"(from a wheel: pip install '{user.wheel}[localcloud]')"
     for command in ([user.python, "-m", "localcloud", "status"], [user.venv / "bin" / "rekognition-local"]):
         result = run(command, app_dir, user.env)
-        # THEN each exits with status 1 and one line naming the extra (as the README quotes it)
+        # THEN each exits with status 1 and one line naming the extra and how to install it, from an index
+        # or from the very wheel the library was installed from (the README quotes it with a placeholder)
         assert result.returncode == 1 and result.stdout == "" and "Traceback" not in result.stderr
         (line,) = result.stderr.splitlines()
-        assert line.endswith("pip install 'cdk-rekognition-custom-labels[localcloud]'"), line
-        assert line.split(" needs ", 1)[1] in readme, line
+        assert line.endswith(f"pip install 'cdk-rekognition-custom-labels[localcloud]' {from_wheel}"), line
+        quoted = line.split(" needs ", 1)[1].replace(str(user.wheel), "<path to the .whl>")
+        assert quoted in readme, line
+    # AND their help is printed all the same (status 0), not the missing extra's line
+    for command in ([user.python, "-m", "localcloud"], [user.venv / "bin" / "rekognition-local"]):
+        result = run([*command, "--help"], app_dir, user.env)
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+        assert result.stdout.startswith("usage: "), result.stdout
 
     # WHEN the extra is installed and the synthesized app deployed into the local cloud (no CDK CLI)
     extra = [user.python, "-m", "pip", "install", "-q", "-c", LOCK, f"{user.wheel}[localcloud]"]

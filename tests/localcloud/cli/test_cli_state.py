@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -95,7 +96,16 @@ def test_a_missing_state_directory_is_an_error_and_is_not_created(tmp_path: Path
 
 
 def test_help_is_plain_text_and_every_option_is_explained() -> None:
-    for command in ([], ["deploy"], ["destroy"], ["status"], ["serve"], ["sample-data"]):
+    for command in (
+        [],
+        ["show"],
+        ["deploy"],
+        ["destroy"],
+        ["status"],
+        ["invoke"],
+        ["serve"],
+        ["sample-data"],
+    ):
         result = subprocess.run(
             [sys.executable, "-m", "localcloud", *command, "--help"],
             capture_output=True,
@@ -388,24 +398,109 @@ def test_a_resource_removed_by_hand_is_reported(deployed_buckets: Path) -> None:
 # -- arguments --------------------------------------------------------------------------------------------
 
 
+def test_a_wrong_command_line_is_refused_before_the_state_is_touched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN no state directory (tests/localcloud/cli/test_readme_commands.py checks each wrong command
+    # line's message)
+    for arguments in (["deploy", "-c", "team"], ["deploy", "--assembly", "x", "-c", "team=a"]):
+        # WHEN a command line is wrong
+        with pytest.raises(SystemExit) as exited:
+            main(["--state", str(tmp_path / "state"), *arguments])
+        # THEN it is a usage error (status 2, one line), and the state directory is not created
+        assert exited.value.code == 2, arguments
+        assert len(capsys.readouterr().err.splitlines()) == 1
+        assert not (tmp_path / "state").exists(), arguments
+
+
 @pytest.mark.parametrize(
-    ("arguments", "message"),
+    ("assembly", "message"),
     [
-        (["deploy", "-c", "team"], "context must be KEY=VALUE"),
-        (["deploy", "--assembly", "x", "-c", "team=a"], "cannot change an already synthesized"),
-        (["deploy", "--assembly", "no-such-folder"], "is not a cloud assembly"),
+        ("no-such-folder", "no-such-folder is not a cloud assembly (no such folder): run cdk synth first"),
+        ("a-file", "a-file is not a cloud assembly (a file, not a folder)"),
+        ("empty", "empty is not a cloud assembly (no manifest.json): run cdk synth first"),
     ],
 )
-def test_bad_arguments_say_what_is_wrong(tmp_path: Path, arguments: list[str], message: str) -> None:
-    with pytest.raises(SystemExit, match=message):
-        main(["--state", str(tmp_path / "state"), *arguments])
-    assert not (tmp_path / "state").exists(), "bad arguments are refused before the state is touched"
+def test_deploy_of_what_is_no_cloud_assembly_fails_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    assembly: str,
+    message: str,
+) -> None:
+    # GIVEN a file and an empty folder beside where no folder is
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("")
+    (tmp_path / "empty").mkdir()
+    # WHEN --assembly names what is not a cloud assembly
+    status = main(["--state", str(tmp_path / "state"), "deploy", "--assembly", assembly])
+    # THEN the command fails (status 1) with one line saying why, before the state is touched
+    assert status == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(message), line
+    assert not (tmp_path / "state").exists()
 
 
-def test_an_unknown_stack_is_named_with_the_stacks_there_are(tmp_path: Path, synth: Synth) -> None:
+@pytest.mark.parametrize(
+    ("assembly", "message"),
+    [
+        ("no-such-folder", "no-such-folder is not a cloud assembly (no such folder): run cdk synth first"),
+        ("a-file", "a-file is not a cloud assembly (a file, not a folder)"),
+        ("empty", "empty is not a cloud assembly (no manifest.json): run cdk synth first"),
+        ("unreadable", "unreadable is not a readable cloud assembly (JSONDecodeError: "),
+        ("no-stacks", "no stacks in no-stacks"),
+    ],
+)
+def test_show_of_what_is_no_cloud_assembly_fails_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    assembly: str,
+    message: str,
+) -> None:
+    # GIVEN a file, an empty folder, a damaged manifest and a manifest of no stack, where no folder is
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "unreadable").mkdir()
+    (tmp_path / "unreadable" / "manifest.json").write_text("{")
+    (tmp_path / "no-stacks").mkdir()
+    (tmp_path / "no-stacks" / "manifest.json").write_text('{"version": "48.0.0", "artifacts": {}}')
+    # WHEN show is asked what it declares
+    status = main(["show", assembly])
+    # THEN it fails (status 1) with one line saying why, nothing on standard output
+    assert status == 1
+    printed = capsys.readouterr()
+    (line,) = printed.err.splitlines()
+    assert line.startswith(message) and printed.out == "", line
+
+
+def test_show_without_cdk_out_says_to_synthesize_first(tmp_path: Path) -> None:
+    # GIVEN a folder without cdk.out WHEN `python -m localcloud show` runs there, as make demo runs it
+    result = subprocess.run(
+        [sys.executable, "-m", "localcloud", "show"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # THEN one line says so (no traceback), status 1
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == "cdk.out is not a cloud assembly (no such folder): run cdk synth first\n"
+
+
+def test_an_unknown_stack_is_named_with_the_stacks_there_are(
+    tmp_path: Path, synth: Synth, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN the example app synthesized
     stack = synth()
-    with pytest.raises(SystemExit, match=f"no stack matches Nope.*{stack.stack_name}"):
-        main(["--state", str(tmp_path), "deploy", "--assembly", str(stack.assembly_dir), "Nope"])
+    capsys.readouterr()  # what the synthesis printed
+    # WHEN deploy names a stack the assembly does not hold
+    status = main(["--state", str(tmp_path), "deploy", "--assembly", str(stack.assembly_dir), "Nope"])
+    # THEN it fails (status 1) with one line naming the stacks there are
+    assert status == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(f"no stack matches Nope \\(the app has .*{stack.stack_name}.*\\)", line), line
 
 
 def test_deploy_outside_an_app_folder_says_what_to_do(tmp_path: Path) -> None:

@@ -18,19 +18,51 @@ from typing import IO, Any
 import boto3
 import pytest
 
+from localcloud.cli import rekognition_local
 from localcloud.samples.shapes import shapes_dataset
 
 CLI = Path(sys.executable).parent / "rekognition-local"
 CLI_DURATION = 0.2  # seconds each phase takes in the CLI test's server
 
 
-def test_the_cli_help_names_its_options() -> None:
+def test_the_cli_help_names_its_options_with_their_defaults_and_units() -> None:
     # GIVEN the installed console script WHEN asked for help
     result = subprocess.run([str(CLI), "--help"], capture_output=True, text=True, timeout=60, check=False)
-    # THEN it exits 0 and documents the phase durations
+    # THEN it exits 0 and documents every option with its default, the durations in seconds
     assert result.returncode == 0, result.stderr
-    for option in ("--port", "--training-seconds", "--starting-seconds", "--stopping-seconds"):
-        assert option in result.stdout
+    text = " ".join(result.stdout.split())
+    for option, explained in (
+        ("--host HOST", "address to listen on (default 127.0.0.1)"),
+        ("--port PORT", "port to listen on; 0 picks a free one (default 4566)"),
+        ("--training-seconds SECONDS", "seconds from CreateProjectVersion to TRAINING_COMPLETED (default 3)"),
+        ("--starting-seconds SECONDS", "seconds from StartProjectVersion to RUNNING (default 2)"),
+        ("--stopping-seconds SECONDS", "seconds from StopProjectVersion to STOPPED (default 1)"),
+        (
+            "--deleting-seconds SECONDS",
+            "seconds a delete takes (a model version, a dataset or a project) (default 1)",
+        ),
+    ):
+        assert f"{option} {explained}" in text, option
+
+
+def test_the_help_states_the_defaults_the_server_uses() -> None:
+    # GIVEN the command line without options
+    args = rekognition_local.parse([])
+    # THEN the server gets the defaults the help states
+    assert (args.host, args.port) == ("127.0.0.1", 4566)
+    phases = ("training", "starting", "stopping", "deleting")
+    assert [getattr(args, f"{phase}_seconds") for phase in phases] == [3, 2, 1, 1]
+
+
+def test_a_wrong_command_line_is_one_line_and_status_2(capsys: pytest.CaptureFixture[str]) -> None:
+    # WHEN an option is unknown
+    with pytest.raises(SystemExit) as exited:
+        rekognition_local.parse(["--training-seconds", "5", "--verbose"])
+    # THEN one line names it and where to look (status 2)
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        "rekognition-local: unrecognized arguments: --verbose (see rekognition-local --help)\n"
+    )
 
 
 def _lines(stream: IO[str], into: queue.Queue[str]) -> None:
