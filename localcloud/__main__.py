@@ -1,4 +1,5 @@
-"""``python -m localcloud``: see ``localcloud.cli.main`` (the extra is checked first)."""
+"""``python -m localcloud``: see ``localcloud.cli.main`` (the command line is parsed, then the extra checked
+for the commands that need it)."""
 
 import sys
 
