@@ -36,7 +36,7 @@ from ..deploy.deployed_functions import (
 )
 from ..deploy.deployment import DeployFailed, Deployment
 from ..deploy.engine import Engine
-from ..deploy.lambda_runtime import Invocation
+from ..deploy.lambda_runtime import Invocation, warm_up_soon
 from ..deploy.lambda_runtime import invoke as run_function
 from ..deploy.stack_events import Printer
 from ..gateway.background import wait_until_stopped
@@ -140,6 +140,7 @@ def deploy(options: Options, source: StackSource) -> int:
     or an unreadable state is refused before any synthesis.
     """
     workspace = options.workspace
+    warm_up_soon()  # the providers' fork server, while cdk synth runs
     with opened(options) as cloud, source() as stacks, _engine(cloud, options) as engine:
         workspace.note_endpoint(cloud.endpoint_url)  # reachable while it deploys (see Workspace.endpoint)
         for stack in stacks:
@@ -344,6 +345,7 @@ def invoke(options: Options, name: str, payload: Mapping[str, Any]) -> int:
                     payload,
                     base_env=local_cloud_environment(cloud.endpoint_url),
                     clock=handler_time(cloud.service.clock),
+                    single=True,
                 )
         except (NotRunnable, ValueError) as error:  # ValueError: reserved keys in its environment
             raise CommandError(str(error)) from error

@@ -33,6 +33,7 @@ from .host import (
     invoke,
     lambda_environment,
 )
+from .processes import warm_up_soon
 
 __all__ = [
     "INIT_ALLOWANCE_SECONDS",
@@ -41,4 +42,5 @@ __all__ = [
     "Invocation",
     "invoke",
     "lambda_environment",
+    "warm_up_soon",
 ]

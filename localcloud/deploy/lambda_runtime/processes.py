@@ -188,6 +188,14 @@ _SERVER: ForkServer | None = None
 _STARTING = threading.Lock()
 
 
+def warm_up_soon() -> None:
+    """Start this process's fork server in a thread of its own, for a caller about to invoke functions
+    after other work: the warm-up (importing boto3 and loading botocore's models, about a second of CPU)
+    then overlaps that work (a ``cdk synth``, mostly waiting for Node) instead of delaying the first
+    invocation, which waits for it only if it is not ready yet."""
+    threading.Thread(target=fork_server, daemon=True, name="lambda-fork-server").start()
+
+
 def fork_server() -> ForkServer:
     """This process's fork server, started on first use (and again if it died)."""
     global _SERVER

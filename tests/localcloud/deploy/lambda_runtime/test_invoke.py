@@ -112,6 +112,26 @@ def test_a_process_forked_from_the_warm_fork_server_is_a_cold_start(
     assert forked.result["own_group"] and forked.result["session_fresh"]
 
 
+def test_a_single_invocation_runs_in_a_fresh_interpreter_not_a_fork(tmp_path: Path) -> None:
+    # GIVEN a handler reporting its parent process
+    code = write_handler(
+        tmp_path / "parent",
+        """
+        import os
+
+        def handler(event, context):
+            return {"parent": os.getppid()}
+        """,
+    )
+    config = FunctionConfig(code_dir=code, function_name="parent", timeout_seconds=10)
+    # WHEN it is invoked as a caller's only invocation, and as one of many
+    single = invoke(config, {}, base_env=quiet_env(), single=True)
+    forked = invoke(config, {}, base_env=quiet_env())
+    # THEN the single one was started by this process itself, the other by the fork server's supervisor
+    assert single.result == {"parent": os.getpid()}
+    assert forked.result["parent"] != os.getpid()
+
+
 def test_the_code_folder_comes_first_and_the_repository_is_hidden(tmp_path: Path) -> None:
     # GIVEN a bundle with its own "boto3" and a module a layer also has
     code = write_handler(
