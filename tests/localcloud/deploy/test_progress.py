@@ -68,9 +68,9 @@ def test_a_watched_training_is_reported_at_each_mark_not_at_each_poll(training_c
     out = io.StringIO()
     progress = Progress(Printer(out), lambda: training_cloud.client("rekognition"), clock, enabled=True)
     watch = {"project_arn": project, "version_name": "v1", "waits": [["Wait1", 43200], ["Wait2", 43200]]}
-    # WHEN the watcher polls every minute until training has ended
-    for _ in range(int(3 * HOUR // 60) + 2):
-        clock.advance(60)
+    # WHEN the watcher polls every five minutes until training has ended
+    for _ in range(int(3 * HOUR // 300) + 2):
+        clock.advance(300)
         progress.watched({WATCH_KEY: {**watch, "signalled": 0}})
     # THEN one line per mark (10 ... 60 minutes, 2 hours), each naming the open wait, the status and the time
     printed = lines(out)

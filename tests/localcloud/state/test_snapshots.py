@@ -405,6 +405,7 @@ print(json.dumps({"buckets": buckets, "loaded": loaded}))
 """
 
 
+@pytest.mark.slow  # two Python processes of its own
 @pytest.mark.parametrize("uses_ssm", [False, True], ids=["s3 only", "s3 and ssm"])
 def test_a_load_imports_only_the_services_the_saved_cloud_used(tmp_path: Path, uses_ssm: bool) -> None:
     # GIVEN a cloud saved in a process of its own that used S3, and SSM or not
