@@ -105,7 +105,11 @@ def _output_problem(s3: Any, spec: VersionSpec) -> str | None:
     try:
         answer = s3.head_bucket(Bucket=bucket, ExpectedBucketOwner=account)
     except ClientError as error:
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        metadata = error.response.get("ResponseMetadata", {})
+        status = metadata.get("HTTPStatusCode")
+        elsewhere = metadata.get("HTTPHeaders", {}).get("x-amz-bucket-region")
+        if status == 301 and elsewhere and elsewhere != region:  # not followed to the bucket's Region
+            return _elsewhere(bucket, elsewhere, region)
         if status == 404 or error_code(error) in ("404", "NoSuchBucket"):
             return f"output bucket s3://{bucket}: no such bucket"
         if status == 403:
@@ -119,11 +123,15 @@ def _output_problem(s3: Any, spec: VersionSpec) -> str | None:
     headers = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {})
     where = answer.get("BucketRegion") or headers.get("x-amz-bucket-region")
     if where and where != region:
-        return (
-            f"output bucket s3://{bucket}: in {where}, while Rekognition trains this project in {region} "
-            "and writes only to a bucket of that Region"
-        )
+        return _elsewhere(bucket, where, region)
     return None
+
+
+def _elsewhere(bucket: str, where: str, region: str) -> str:
+    return (
+        f"output bucket s3://{bucket}: in {where}, while Rekognition trains this project in {region} "
+        "and writes only to a bucket of that Region"
+    )
 
 
 def _key_problem(kms: Any, key_id: str) -> str | None:
