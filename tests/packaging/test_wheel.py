@@ -32,6 +32,15 @@ from tests.repository import ROOT
 pytestmark = pytest.mark.slow
 
 LOCK = ROOT / "requirements" / "dev.lock"
+
+
+def pip_install(python: Path) -> list[object]:
+    """pip install, pinned by the lock. ``--no-compile``: the user's Python writes the bytecode of what it
+    imports (their environment has no PYTHONDONTWRITEBYTECODE), where pip would compile every module of
+    aws-cdk-lib up front (half a minute of the install, for modules the app never imports)."""
+    return [python, "-m", "pip", "install", "-q", "--no-compile", "-c", LOCK]
+
+
 STACK = "MyShapes"
 # Fast training and polls for the local deploy: the lifecycle is the same as with the defaults.
 FAST = ("--training-seconds", "1", "--time-scale", "240")
@@ -128,13 +137,14 @@ def user(tmp_path_factory: pytest.TempPathFactory, wheels: dict[str, Path]) -> I
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"} and not key.startswith("PYTEST")
+        if key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONDONTWRITEBYTECODE"}
+        and not key.startswith("PYTEST")
     }
     env["PATH"] = os.pathsep.join([str(venv / "bin"), str(tools), "/usr/bin", "/bin"])
     env["CDK_DISABLE_CLI_TELEMETRY"] = "true"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     installed = User(venv, env, wheels["wheel"])
-    ok(run([installed.python, "-m", "pip", "install", "-q", "-c", LOCK, wheels["wheel"]], home, env))
+    ok(run([*pip_install(installed.python), wheels["wheel"]], home, env))
     yield installed
 
 
@@ -251,7 +261,7 @@ def test_a_users_app_synthesizes_deploys_and_destroys_with_the_installed_wheel(
         assert result.stdout.startswith("usage: "), result.stdout
 
     # WHEN the extra is installed and the synthesized app deployed into the local cloud (no CDK CLI)
-    extra = [user.python, "-m", "pip", "install", "-q", "-c", LOCK, f"{user.wheel}[localcloud]"]
+    extra = [*pip_install(user.python), f"{user.wheel}[localcloud]"]
     ok(run(extra, tmp_path, user.env))
     # THEN rekognition-local serves, and its printed settings are all boto3 needs to reach it
     assert_rekognition_local_serves(user, tmp_path)
