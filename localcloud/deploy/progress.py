@@ -42,6 +42,11 @@ def duration_text(seconds: float) -> str:
 
 
 class Progress:
+    """The progress lines of one engine: ``poll`` for a custom resource's polls, ``watched`` for the
+    training watcher's. The training marks are the watcher's own log cadence
+    (``lambda/project_version/training_watch.py``), written twice because neither side may import the
+    other: the handler is a Lambda asset, the local cloud a separate package."""
+
     def __init__(
         self, printer: Printer, rekognition: Callable[[], Any], clock: Clock, *, enabled: bool
     ) -> None:
