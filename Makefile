@@ -48,11 +48,10 @@ typecheck: setup
 
 # tests/conftest.py puts the long tests first (slow, then scenario); --dist load with chunks of two hands
 # each free worker the next ones, so the longest start first and the run does not end on one of them.
-# Four workers on two cores: the scenarios spend half their time waiting on process round trips and the
-# local clock (a three-hour scenario: 24 s of CPU in 47 s), so a fourth overlaps them (fresh clone here:
-# pytest 8:32 with four, 8:33-9:09 with three).
+# Three workers on two cores: the scaled-clock scenarios spend part of their time waiting. Four were no
+# faster on a fresh clone here (pytest 8:32 and 10:02 with four, 8:33-9:09 with three).
 unit: setup
-	pytest -n 4 --dist load --maxschedchunk 2
+	pytest -n 3 --dist load --maxschedchunk 2
 
 # mypy (a minute on a fresh clone, without its cache) runs beside pytest, in the cores' idle time.
 test: lint
