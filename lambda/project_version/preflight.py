@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from resource_properties import VersionSpec
+from resource_properties import VersionSpec, manifest_objects, s3_uri
 from version_lifecycle import error_code
 
 LOG = logging.getLogger(__name__)
@@ -54,10 +54,10 @@ def check(spec: VersionSpec, *, s3: Any, kms: Any) -> None:
 
 def problems(spec: VersionSpec, *, s3: Any, kms: Any) -> Iterator[str]:
     for kind, member in (("training", "TrainingData"), ("testing", "TestingData")):
-        for location in manifests(spec.request.get(member)):
+        for location in manifest_objects(spec.request.get(member)):
             problem = _manifest_problem(s3, location)
             if problem:
-                yield f"{kind} manifest {uri(location)}: {problem}"
+                yield f"{kind} manifest {s3_uri(location)}: {problem}"
     problem = _output_problem(s3, spec)
     if problem:
         yield problem
@@ -68,19 +68,7 @@ def problems(spec: VersionSpec, *, s3: Any, kms: Any) -> Iterator[str]:
             yield f"KMS key {key_id}: {problem}"
 
 
-def manifests(data: Any) -> list[dict[str, str]]:
-    """The manifests' S3Objects of TrainingData or TestingData (none for AutoCreate or datasets)."""
-    if not isinstance(data, dict):
-        return []
-    return [asset["GroundTruthManifest"]["S3Object"] for asset in data.get("Assets", [])]
-
-
-def uri(location: dict[str, str]) -> str:
-    version = f" (version {location['Version']})" if location.get("Version") else ""
-    return f"s3://{location['Bucket']}/{location['Name']}{version}"
-
-
-def _manifest_problem(s3: Any, location: dict[str, str]) -> str | None:
+def _manifest_problem(s3: Any, location: dict[str, Any]) -> str | None:
     request = {"Bucket": location["Bucket"], "Key": location["Name"], "Range": "bytes=0-0"}
     if location.get("Version"):
         request["VersionId"] = location["Version"]

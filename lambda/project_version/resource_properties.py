@@ -72,6 +72,25 @@ class VersionSpec:
         return [m for m in REPLACING if self.request.get(m) != other.request.get(m)]
 
 
+def manifest_objects(data: Any) -> list[dict[str, Any]]:
+    """The manifests' S3Objects of data shaped as TrainingData is (``{"Assets": [{"GroundTruthManifest":
+    {"S3Object": ...}}]}``): a request's, or a training result's Input and Validation. None for
+    AutoCreate, datasets, or no data."""
+    if not isinstance(data, Mapping):
+        return []
+    return [
+        asset["GroundTruthManifest"]["S3Object"]
+        for asset in data.get("Assets", [])
+        if isinstance(asset, Mapping) and "GroundTruthManifest" in asset
+    ]
+
+
+def s3_uri(obj: Mapping[str, Any]) -> str:
+    """``s3://bucket/key``, with the object version when one is pinned."""
+    version = f" (version {obj['Version']})" if obj.get("Version") else ""
+    return f"s3://{obj.get('Bucket', '')}/{obj.get('Name', '')}{version}"
+
+
 def _text(
     value: Any,
     name: str,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from resource_properties import manifest_objects, s3_uri
+
 DATA_KINDS = (("training", "TrainingDataResult"), ("testing", "TestingDataResult"))
 
 
@@ -19,29 +21,15 @@ def failure_reason(version: dict[str, Any]) -> str:
     message = str(version.get("StatusMessage") or "Training failed.")
     parts = [f"{message} (model version {version.get('ProjectVersionArn', '')} failed to train)"]
     inputs = [
-        f"{_uri(obj)} ({kind})"
+        f"{s3_uri(obj)} ({kind})"
         for kind, member in DATA_KINDS
-        for obj in _objects(version.get(member, {}).get("Input"))
+        for obj in manifest_objects(version.get(member, {}).get("Input"))
     ]
     if inputs:
         parts.append("Trained from " + ", ".join(inputs) + ".")
-    results = [_uri(summary)] if (summary := version.get("ManifestSummary", {}).get("S3Object")) else []
+    results = [s3_uri(summary)] if (summary := version.get("ManifestSummary", {}).get("S3Object")) else []
     for _, member in DATA_KINDS:
-        results += [_uri(obj) for obj in _objects(version.get(member, {}).get("Validation"))]
+        results += [s3_uri(obj) for obj in manifest_objects(version.get(member, {}).get("Validation"))]
     if results:
         parts.append("Rekognition's validation results: " + ", ".join(results) + ".")
     return " ".join(parts)
-
-
-def _objects(data: Any) -> list[dict[str, Any]]:
-    if not isinstance(data, dict):
-        return []
-    return [
-        asset["GroundTruthManifest"]["S3Object"]
-        for asset in data.get("Assets", [])
-        if isinstance(asset, dict) and "GroundTruthManifest" in asset
-    ]
-
-
-def _uri(obj: dict[str, Any]) -> str:
-    return f"s3://{obj.get('Bucket', '')}/{obj.get('Name', '')}"

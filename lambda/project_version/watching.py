@@ -84,10 +84,5 @@ def on_watch(event: dict[str, Any], context: Any, rule_prefix: str) -> None:
 
 def stop_watching(event: dict[str, Any], context: Any, version_arn: str, rule_prefix: str) -> None:
     """A deleted version is not watched any more (its watcher would stop by itself at its next poll)."""
-    stop_watching_named(
-        context, watch_name(rule_prefix, event["StackId"], event["LogicalResourceId"], version_arn)
-    )
-
-
-def stop_watching_named(context: Any, name: str) -> None:
+    name = watch_name(rule_prefix, event["StackId"], event["LogicalResourceId"], version_arn)
     stop_schedule(aws_clients.events(), aws_clients.lambda_(), function_name=context.function_name, name=name)

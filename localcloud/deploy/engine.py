@@ -72,9 +72,8 @@ class Engine:
         self.printer = printer or Printer()
         self.region = region
         self.workers = workers
-        self.published = (
-            published  # told when outputs are the stack's: before an update's cleanup, a create's end
-        )
+        # told when outputs are the stack's: before an update's cleanup, at a create's end
+        self.published = published
         self.account = cloud.service.account
         self._lock = threading.RLock()  # deployments and journals, shared by concurrent operations
         self._in_flight: dict[str, Mapping[str, Any]] = {}

@@ -413,52 +413,18 @@ def test_a_wrong_command_line_is_refused_before_the_state_is_touched(
         assert not (tmp_path / "state").exists(), arguments
 
 
-@pytest.mark.parametrize(
-    ("assembly", "message"),
-    [
-        ("no-such-folder", "no-such-folder is not a cloud assembly (no such folder): run cdk synth first"),
-        ("a-file", "a-file is not a cloud assembly (a file, not a folder)"),
-        ("empty", "empty is not a cloud assembly (no manifest.json): run cdk synth first"),
-    ],
-)
-def test_deploy_of_what_is_no_cloud_assembly_fails_in_one_line(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    assembly: str,
-    message: str,
-) -> None:
-    # GIVEN a file and an empty folder beside where no folder is
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "a-file").write_text("")
-    (tmp_path / "empty").mkdir()
-    # WHEN --assembly names what is not a cloud assembly
-    status = main(["--state", str(tmp_path / "state"), "deploy", "--assembly", assembly])
-    # THEN the command fails (status 1) with one line saying why, before the state is touched
-    assert status == 1
-    (line,) = capsys.readouterr().err.splitlines()
-    assert line.startswith(message), line
-    assert not (tmp_path / "state").exists()
+# What is no cloud assembly, and the line that says so, for deploy --assembly and show alike.
+NOT_ASSEMBLIES = [
+    ("no-such-folder", "no-such-folder is not a cloud assembly (no such folder): run cdk synth first"),
+    ("a-file", "a-file is not a cloud assembly (a file, not a folder)"),
+    ("empty", "empty is not a cloud assembly (no manifest.json): run cdk synth first"),
+]
 
 
-@pytest.mark.parametrize(
-    ("assembly", "message"),
-    [
-        ("no-such-folder", "no-such-folder is not a cloud assembly (no such folder): run cdk synth first"),
-        ("a-file", "a-file is not a cloud assembly (a file, not a folder)"),
-        ("empty", "empty is not a cloud assembly (no manifest.json): run cdk synth first"),
-        ("unreadable", "unreadable is not a readable cloud assembly (JSONDecodeError: "),
-        ("no-stacks", "no stacks in no-stacks"),
-    ],
-)
-def test_show_of_what_is_no_cloud_assembly_fails_in_one_line(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    assembly: str,
-    message: str,
-) -> None:
-    # GIVEN a file, an empty folder, a damaged manifest and a manifest of no stack, where no folder is
+@pytest.fixture
+def not_assemblies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder holding a file, an empty folder, a damaged manifest and a manifest of no stack,
+    where no folder ``no-such-folder`` is."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "a-file").write_text("")
     (tmp_path / "empty").mkdir()
@@ -466,7 +432,34 @@ def test_show_of_what_is_no_cloud_assembly_fails_in_one_line(
     (tmp_path / "unreadable" / "manifest.json").write_text("{")
     (tmp_path / "no-stacks").mkdir()
     (tmp_path / "no-stacks" / "manifest.json").write_text('{"version": "48.0.0", "artifacts": {}}')
-    # WHEN show is asked what it declares
+    return tmp_path
+
+
+@pytest.mark.parametrize(("assembly", "message"), NOT_ASSEMBLIES)
+def test_deploy_of_what_is_no_cloud_assembly_fails_in_one_line(
+    not_assemblies: Path, capsys: pytest.CaptureFixture[str], assembly: str, message: str
+) -> None:
+    # GIVEN what is no cloud assembly WHEN --assembly names it
+    status = main(["--state", str(not_assemblies / "state"), "deploy", "--assembly", assembly])
+    # THEN the command fails (status 1) with one line saying why, before the state is touched
+    assert status == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(message), line
+    assert not (not_assemblies / "state").exists()
+
+
+@pytest.mark.parametrize(
+    ("assembly", "message"),
+    [
+        *NOT_ASSEMBLIES,
+        ("unreadable", "unreadable is not a readable cloud assembly (JSONDecodeError: "),
+        ("no-stacks", "no stacks in no-stacks"),
+    ],
+)
+def test_show_of_what_is_no_cloud_assembly_fails_in_one_line(
+    not_assemblies: Path, capsys: pytest.CaptureFixture[str], assembly: str, message: str
+) -> None:
+    # GIVEN what is no cloud assembly WHEN show is asked what it declares
     status = main(["show", assembly])
     # THEN it fails (status 1) with one line saying why, nothing on standard output
     assert status == 1
