@@ -5,23 +5,28 @@ gate, then starts it with its inference units and answers once it is RUNNING. Ev
 model takes its ARN from here, so consumers move to a new version only once it serves. Its physical id
 is the version's ARN: a new version is a replacement, and CloudFormation's cleanup Delete stops the old
 model only after the new one serves (zero-downtime rollover). Each function is one step of a request;
-what the next poll needs is kept in ``data``.
+what the next poll needs is kept in its ``PollState``. ``PROVIDER`` is what ``index`` dispatches to.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import aws_clients
 import f1_gate
+from botocore.exceptions import BotoCoreError, ClientError
 from deadlines import Unfinished, out_of_time, start_clock, waited
 from model_serving import SERVING, serve_step
+from poll_state import PollState
 from resource_properties import OWNER_TAG, ModelSpec, PropertyError, parse_model
+from resource_provider import Provider, Session
 from training_failure import failure_reason
 from version_lifecycle import (
     NotOurs,
     attributes,
     find_version,
+    is_transient,
     is_version_arn,
     owner_value,
     same_owner,
@@ -30,10 +35,71 @@ from version_lifecycle import (
 )
 
 RESOURCE_TYPE = "Custom::RekognitionProjectVersionAttributes"
+LOG = logging.getLogger(__name__)
 
 
-def is_deployed_model(event: dict[str, Any]) -> bool:
-    return event.get("ResourceType") == RESOURCE_TYPE
+# -- the provider's steps: transient errors wait for the next poll (until the deadline) ------------
+
+
+def deploy(event: dict[str, Any], context: Any, state: PollState, session: Session) -> str:
+    """Create or Update: the ARN, answered at once when the model is already deployed as asked."""
+    done = _deploy_step(event, state, session, poll=False)
+    if done:
+        return done
+    if event["RequestType"] == "Create":
+        return state.arn or ""
+    return str(event["PhysicalResourceId"])
+
+
+def poll_deploy(event: dict[str, Any], context: Any, state: PollState, session: Session) -> str | None:
+    return _deploy_step(event, state, session, poll=True) or None
+
+
+def _deploy_step(event: dict[str, Any], state: PollState, session: Session, *, poll: bool) -> str:
+    """One step: its ARN when done, "" to poll again."""
+    try:
+        done = step(event, state) if poll else begin(event, state)
+    except (ClientError, BotoCoreError) as error:
+        if is_transient(error) and not out_of_time(state):
+            return ""  # try again at the next poll
+        stop_on_failure(event, state)
+        raise
+    except Exception:
+        stop_on_failure(event, state)
+        raise
+    session.finish_now = done is not None
+    return done or ""
+
+
+def stop_on_failure(event: dict[str, Any], state: PollState) -> None:
+    """A failed Update to another version stops the model it started (no Delete will come for it)."""
+    if event["RequestType"] == "Update":
+        try:
+            stop_started(event, state)
+        except (ClientError, BotoCoreError):
+            LOG.warning("Could not stop the model this update started", exc_info=True)
+
+
+def delete(event: dict[str, Any], context: Any, state: PollState, session: Session) -> str:
+    physical = str(event["PhysicalResourceId"])
+    try:
+        session.finish_now = begin_delete(event, state)
+    except (ClientError, BotoCoreError) as error:
+        if not is_transient(error):
+            raise
+    return physical
+
+
+def poll_delete(event: dict[str, Any], context: Any, state: PollState, session: Session) -> str | None:
+    try:
+        return str(event["PhysicalResourceId"]) if delete_step(event, state) else None
+    except (ClientError, BotoCoreError) as error:
+        if is_transient(error) and not out_of_time(state):
+            return None
+        raise
+
+
+# -- create and update ------------------------------------------------------------------------------
 
 
 def _old_spec(event: dict[str, Any]) -> ModelSpec | None:
@@ -43,35 +109,35 @@ def _old_spec(event: dict[str, Any]) -> ModelSpec | None:
         return None
 
 
-def begin(event: dict[str, Any], data: dict[str, Any]) -> str | None:
+def begin(event: dict[str, Any], state: PollState) -> str | None:
     """Create or Update: the version's ARN when it is deployed as asked, None to poll."""
     spec = parse_model(event.get("ResourceProperties", {}))
-    start_clock(data, spec.service_timeout)
+    start_clock(state, spec.service_timeout)
     old = _old_spec(event) if event["RequestType"] == "Update" else None
     if old is not None and old.units is not None and old.version_arn == spec.version_arn:
-        data["Serving"] = "true"  # this resource started the model: it may stop it
-    data["Arn"] = spec.version_arn
-    return step(event, data)
+        state.serving = True  # this resource started the model: it may stop it
+    state.arn = spec.version_arn
+    return step(event, state)
 
 
-def step(event: dict[str, Any], data: dict[str, Any]) -> str | None:
+def step(event: dict[str, Any], state: PollState) -> str | None:
     """One step: trained? gated? serving with the units asked for? The ARN once all hold."""
     spec = parse_model(event.get("ResourceProperties", {}))
     client = aws_clients.rekognition()
     version = trained_version(client, spec)
-    data.update(attributes(version))
-    if spec.gate is not None and "Gated" not in data:
+    state.record(attributes(version))
+    if spec.gate is not None and not state.gated:
         f1_gate.check(spec.gate, version, aws_clients.s3())
-        data["Gated"] = "true"
-    if (spec.units is not None or "Serving" in data) and not owned(client, event, spec, data):
+        state.gated = True
+    if (spec.units is not None or state.serving) and not owned(client, event, spec, state):
         creator = spec.version_logical_id or "a resource"
         raise NotOurs(
             f"Model version {spec.version_arn} was not created by {creator} of this stack; it is "
             "neither started nor stopped"
         )
-    if out_of_time(data):
+    if out_of_time(state):
         raise Unfinished(
-            f"Model version {spec.version_arn} was still {version['Status']} after {waited(data)}; "
+            f"Model version {spec.version_arn} was still {version['Status']} after {waited(state)}; "
             f"CloudFormation waits at most {spec.service_timeout} s (ServiceTimeout) for a custom resource"
         )
     progress = serve_step(
@@ -80,25 +146,25 @@ def step(event: dict[str, Any], data: dict[str, Any]) -> str | None:
         spec.project_arn,
         version,
         spec.units,
-        started="StartAsked" in data,
-        ours=spec.units is not None or "Serving" in data,
+        started=state.start_asked,
+        ours=spec.units is not None or state.serving,
     )
     if progress.action == "start":
-        data["StartAsked"] = "true"
+        state.start_asked = True
     return spec.version_arn if progress.done else None
 
 
-def owned(client: Any, event: dict[str, Any], spec: ModelSpec, data: dict[str, Any]) -> bool:
+def owned(client: Any, event: dict[str, Any], spec: ModelSpec, state: PollState) -> bool:
     """Whether the version carries the ownership tag of the stack's resource ``VersionLogicalId``
-    (looked up once per request, then remembered in ``data``)."""
-    if "Owned" in data:
+    (looked up once per request, then remembered in ``state``)."""
+    if state.owned:
         return True
     if not spec.version_logical_id:
         return False
     expected = owner_value(str(event["StackId"]), spec.version_logical_id, "")
     if not same_owner(tags_of(client, spec.version_arn).get(OWNER_TAG), expected):
         return False
-    data["Owned"] = "true"
+    state.owned = True
     return True
 
 
@@ -118,12 +184,12 @@ def trained_version(client: Any, spec: ModelSpec) -> dict[str, Any]:
     return version
 
 
-def stop_started(event: dict[str, Any], data: dict[str, Any]) -> None:
+def stop_started(event: dict[str, Any], state: PollState) -> None:
     """After a failed Update to another version: stop the model this request started (CloudFormation
     sends no Delete for a failed update's new physical id)."""
-    if "StartAsked" not in data or data.get("Arn") == event.get("PhysicalResourceId"):
+    if not state.start_asked or state.arn == event.get("PhysicalResourceId"):
         return
-    arn, project = str(data["Arn"]), str(event["ResourceProperties"].get("ProjectArn", ""))
+    arn, project = str(state.arn), str(event["ResourceProperties"].get("ProjectArn", ""))
     client = aws_clients.rekognition()
     version = find_version(client, project, version_name_of(arn))
     if version is not None and version["Status"] in SERVING:
@@ -133,16 +199,16 @@ def stop_started(event: dict[str, Any], data: dict[str, Any]) -> None:
 # -- delete -----------------------------------------------------------------------------------------
 
 
-def begin_delete(event: dict[str, Any], data: dict[str, Any]) -> bool:
+def begin_delete(event: dict[str, Any], state: PollState) -> bool:
     """Delete: stop the model if this resource started it; True when nothing is left to wait for."""
     spec = _spec_or_none(event)
     if spec is None or spec.units is None:
         return True  # never started by this resource: nothing of it to undo
-    start_clock(data, spec.service_timeout)
-    return delete_step(event, data)
+    start_clock(state, spec.service_timeout)
+    return delete_step(event, state)
 
 
-def delete_step(event: dict[str, Any], data: dict[str, Any]) -> bool:
+def delete_step(event: dict[str, Any], state: PollState) -> bool:
     spec = _spec_or_none(event)
     if spec is None:
         return True
@@ -151,11 +217,11 @@ def delete_step(event: dict[str, Any], data: dict[str, Any]) -> bool:
     version = find_version(client, spec.project_arn, version_name_of(arn))
     if version is None or version["ProjectVersionArn"] != arn:
         return True
-    if not owned(client, event, spec, data):
+    if not owned(client, event, spec, state):
         return True  # not ours to stop, whatever the properties say
-    if out_of_time(data) and version["Status"] in (*SERVING, "STOPPING"):
+    if out_of_time(state) and version["Status"] in (*SERVING, "STOPPING"):
         raise Unfinished(
-            f"Model version {arn} was still {version['Status']} after {waited(data)}; it is stopped "
+            f"Model version {arn} was still {version['Status']} after {waited(state)}; it is stopped "
             "before the resource goes. Retry the delete once it has stopped."
         )
     return serve_step(client, client, spec.project_arn, version, None, started=False, ours=True).done
@@ -177,3 +243,14 @@ def _spec_or_none(event: dict[str, Any]) -> ModelSpec | None:
     except PropertyError:
         return None
     return spec
+
+
+PROVIDER = Provider(
+    resource_type=RESOURCE_TYPE,
+    create=deploy,
+    update=deploy,
+    delete=delete,
+    poll_create=poll_deploy,
+    poll_update=poll_deploy,
+    poll_delete=poll_delete,
+)

@@ -30,18 +30,12 @@ import aws_clients
 import cfn_response_sender
 from botocore.exceptions import BotoCoreError, ClientError
 from crhelper import CfnResource
+from poll_state import ATTRIBUTE_KEYS
 from training_watch import stop_schedule
 
 LOG = logging.getLogger(__name__)
-ATTRIBUTES = (
-    "Arn",
-    "VersionName",
-    "Status",
-    "F1Score",
-    "EvaluationSummaryBucket",
-    "EvaluationSummaryKey",
-    "BillableTrainingTimeInSeconds",
-)
+# The response's Data: only the Fn::GetAtt attributes of what a step keeps in Data (poll_state).
+ATTRIBUTES = ATTRIBUTE_KEYS
 EVENTBRIDGE_NAME_MAX = 64
 # How many of this function's polls ``polls_data`` reads at most (one ListTargetsByRule each).
 POLLS_READ_MAX = 50
@@ -76,7 +70,8 @@ def each_ignoring_missing(steps: list[Callable[[], Any]]) -> None:
 
 class HardenedResource(_CrhelperBase):  # type: ignore[misc]
     def __init__(self, *, rule_prefix: str, polling_interval: int = 1) -> None:
-        # crhelper's __init__ would create lambda/events/logs clients at import; set its state ourselves.
+        # crhelper's __init__ would create lambda/events/logs clients at import; set its state ourselves
+        # (test_crhelper_surface.py checks that every attribute it sets is set here too).
         self._sleep_on_delete = 0
         self._create_func = self._update_func = self._delete_func = None
         self._poll_create_func = self._poll_update_func = self._poll_delete_func = None
@@ -109,24 +104,25 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
         if self._undelivered:  # let Lambda retry the invocation rather than leave the stack waiting
             raise cfn_response_sender.ResponseNotDelivered("the response could not be delivered")
 
-    # Typed registration (crhelper's decorators only record the function and return it).
-    def create(self, function: Step) -> Step:
-        return self._register("_create_func", function)
+    # Typed registration (crhelper's decorators only record the function and return it); the parameter
+    # names are crhelper's (tests/lambda/project_version/test_crhelper_surface.py pins them).
+    def create(self, func: Step) -> Step:
+        return self._register("_create_func", func)
 
-    def update(self, function: Step) -> Step:
-        return self._register("_update_func", function)
+    def update(self, func: Step) -> Step:
+        return self._register("_update_func", func)
 
-    def delete(self, function: Step) -> Step:
-        return self._register("_delete_func", function)
+    def delete(self, func: Step) -> Step:
+        return self._register("_delete_func", func)
 
-    def poll_create(self, function: Step) -> Step:
-        return self._register("_poll_create_func", function)
+    def poll_create(self, func: Step) -> Step:
+        return self._register("_poll_create_func", func)
 
-    def poll_update(self, function: Step) -> Step:
-        return self._register("_poll_update_func", function)
+    def poll_update(self, func: Step) -> Step:
+        return self._register("_poll_update_func", func)
 
-    def poll_delete(self, function: Step) -> Step:
-        return self._register("_poll_delete_func", function)
+    def poll_delete(self, func: Step) -> Step:
+        return self._register("_poll_delete_func", func)
 
     def _register(self, slot: str, function: Step) -> Step:
         setattr(self, slot, function)

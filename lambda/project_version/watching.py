@@ -1,7 +1,9 @@
 """The training watcher's glue: schedule it when training starts, run one of its polls, stop it.
 
 ``training_watch`` holds what a poll decides; this module gives it its clients, its clock and the
-function's identity (the Lambda context), and keeps the schedule in step with it.
+function's identity (the Lambda context), and keeps the schedule in step with it. Its events are no
+CloudFormation requests (``index.handler`` routes those with ``WATCH_KEY`` to ``on_watch``); the model
+version's steps call ``hand_over`` when training starts and ``stop_watching`` when the version goes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 import aws_clients
 from deadlines import POLL_INTERVAL_MINUTES
+from poll_state import PollState
 from resource_properties import VersionSpec
 from training_watch import (
     Signaller,
@@ -30,12 +33,13 @@ DEADLINE_MARGIN_SECONDS = max(5 * 60, 2 * POLL_INTERVAL_MINUTES * 60 + 60)
 
 
 def hand_over(
-    event: dict[str, Any], spec: VersionSpec, data: dict[str, Any], context: Any, rule_prefix: str
+    event: dict[str, Any], spec: VersionSpec, state: PollState, context: Any, rule_prefix: str
 ) -> None:
-    """Training has started: schedule the watcher that releases the stack's waits when it ends."""
-    assert spec.training_wait is not None
+    """Training has started: schedule the watcher that releases the stack's waits when it ends; the
+    resource answers with the attributes known so far."""
+    assert spec.training_wait is not None and state.arn is not None
     now = time.time()
-    arn = str(data["Arn"])
+    arn = state.arn
     watch = Watch(
         stack_id=event["StackId"],
         logical_id=event["LogicalResourceId"],
@@ -56,8 +60,10 @@ def hand_over(
         watch=watch,
         minutes=POLL_INTERVAL_MINUTES,
     )
-    data.setdefault("VersionName", spec.version_name)
-    data.setdefault("Status", "TRAINING_IN_PROGRESS")
+    if state.version_name is None:
+        state.version_name = spec.version_name
+    if state.status is None:
+        state.status = "TRAINING_IN_PROGRESS"
 
 
 def on_watch(event: dict[str, Any], context: Any, rule_prefix: str) -> None:
