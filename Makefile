@@ -13,7 +13,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 CDK := cdk --no-notices --no-version-reporting
 
-.PHONY: setup demo synth test test-fast lint typecheck unit bench faults lock clean
+.PHONY: setup demo synth test test-fast lint typecheck unit bench faults docs lock clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -70,6 +70,14 @@ bench: setup
 faults: setup
 	python -m tests.faults
 
+# The API reference: pdoc renders the docstrings of what the package exports into docs/api/ (generated, not
+# committed; open docs/api/index.html). docs/api_reference.py says what it covers and the one correction
+# it makes to pdoc; tests/constructs/rekognition_custom_labels/test_api_docs.py keeps every public symbol
+# documented.
+docs: setup
+	rm -rf docs/api
+	python docs/api_reference.py docs/api
+
 # setuptools is pinned too (--all): the packaging tests build the wheel and sdist without build isolation.
 lock: setup
 	{ echo "# Exact versions of everything the tests and tools need (pip freeze of a clean install)."; \
@@ -77,4 +85,4 @@ lock: setup
 	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > requirements/dev.lock
 
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out docs/api .pytest_cache .mypy_cache .ruff_cache
