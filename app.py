@@ -57,7 +57,7 @@ class ExampleStack(cdk.Stack):
             testing_data=TestingData.from_manifest(dataset, context("testing_manifest")),
             version_description="Shapes classifier trained by cdk deploy",
             tags={"team": context("team")},
-            inference_units=InferenceUnits(min=1),
+            inference_units=InferenceUnits.fixed(1),
             min_f1_score=float(context("min_f1_score")),
         )
         consumer = self.consumer(classifier)
@@ -72,7 +72,7 @@ class ExampleStack(cdk.Stack):
 
         cdk.CfnOutput(self, "ProjectVersionArn", value=classifier.project_version_arn)
         cdk.CfnOutput(self, "ConsumerFunctionName", value=consumer.function_name)
-        cdk.CfnOutput(self, "VersionName", value=classifier.version_name)
+        cdk.CfnOutput(self, "ProjectVersionName", value=classifier.project_version_name)
         cdk.CfnOutput(self, "F1Score", value=classifier.f1_score)
         cdk.CfnOutput(
             self,

@@ -61,7 +61,7 @@ def synth(outdir: Path, versions: int) -> Any:
             f"Model{index}",
             project=project,
             training_data=TrainingData.from_manifest(data, "manifests/train.manifest"),
-            testing_data=TestingData.AUTO_CREATE,
+            testing_data=TestingData.auto_create(),
             output_bucket=output,
         )
     app.synth()

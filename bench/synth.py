@@ -34,7 +34,7 @@ def build(outdir: Path, versions: int) -> Path:
             f"Model{index}",
             project=project,
             training_data=TrainingData.from_manifest(data, f"m{index}/train.manifest"),
-            testing_data=TestingData.AUTO_CREATE,
+            testing_data=TestingData.auto_create(),
         )
     app.synth()
     return outdir / "Bench.template.json"

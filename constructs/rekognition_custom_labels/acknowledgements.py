@@ -45,4 +45,5 @@ def acknowledge_wildcard(scope: IConstruct, resource_arn: str, reason: str) -> N
 
 
 def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
+    """Acknowledge the AwsSolutions finding ``rule`` on ``scope``, with the reason."""
     Validations.of(scope).acknowledge(Acknowledgment(id=f"{AWS_SOLUTIONS}::{rule}", reason=reason))

@@ -117,6 +117,7 @@ class LocalPythonBundler:
         self._source = source
 
     def try_bundle(self, output_dir: str, *args: Any, **options: Any) -> bool:
+        """Bundle on this machine (CDK calls it before trying Docker): True, as it always succeeds."""
         target = Path(output_dir)
         _copy_handler_modules(self._source, target)
         requirements = self._source / "requirements.txt"

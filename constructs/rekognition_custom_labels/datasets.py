@@ -1,15 +1,35 @@
 """Where a model version's training and testing images come from.
 
-Rendered verbatim as the CreateProjectVersion ``TrainingData`` / ``TestingData`` members, so the
-custom resource's properties are the API request and raw-CloudFormation users can write them by hand.
+As aws-cdk-lib's data sources (``lambda.Code``, SageMaker's ``ModelData``) do, each one ``bind``s to
+the version that uses it: it returns the CreateProjectVersion ``TrainingData`` / ``TestingData`` member
+(rendered verbatim, so the custom resource's properties are the API request and raw-CloudFormation users
+can write them by hand) and grants the version's provider what it needs to read the data, in one place.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
+
+from constructs import Construct
+
+from .acknowledgements import acknowledge_wildcard
+
+if TYPE_CHECKING:
+    from .project_version import ProjectVersion
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """What a bound data source gives its version."""
+
+    properties: dict[str, Any]
+    """The CreateProjectVersion member (``TrainingData`` or ``TestingData``)."""
+    grants: tuple[iam.Grant, ...] = field(default=())
+    """The provider's read grants; the version's resource waits for them (``Grant.apply_before``)."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +42,7 @@ class ManifestLocation:
     images_bucket: s3.IBucket
 
     def render_asset(self) -> dict[str, Any]:
+        """The manifest as one ``Assets`` entry of the request."""
         s3_object: dict[str, Any] = {"Bucket": self.bucket.bucket_name, "Name": self.key}
         if self.version is not None:
             s3_object["Version"] = self.version
@@ -57,16 +78,21 @@ class TrainingData:
         """
         return TrainingData(_manifest(bucket, key, version, images_bucket))
 
-    def render(self) -> dict[str, Any]:
-        return {"Assets": [self.manifest.render_asset()]}
+    def bind(self, scope: Construct, version: ProjectVersion) -> DataConfig:
+        """The ``TrainingData`` member, and the provider's read of the manifest and its images.
+
+        :param scope: the construct that binds this data (the version).
+        :param version: the model version trained from it.
+        """
+        return DataConfig(
+            properties={"Assets": [self.manifest.render_asset()]}, grants=_grant_read(version, self.manifest)
+        )
 
 
 class TestingData:
     """Testing images for a model version: a Ground Truth manifest, or a split of the training set."""
 
     __test__ = False  # not a pytest test class, despite the name
-
-    AUTO_CREATE: TestingData
 
     def __init__(self, manifest: ManifestLocation | None) -> None:
         self.manifest = manifest
@@ -90,15 +116,20 @@ class TestingData:
     @staticmethod
     def auto_create() -> TestingData:
         """Let Rekognition split the training data into training and test sets (``AutoCreate``)."""
-        return TestingData.AUTO_CREATE
+        return TestingData(None)
 
-    def render(self) -> dict[str, Any]:
+    def bind(self, scope: Construct, version: ProjectVersion) -> DataConfig:
+        """The ``TestingData`` member, and the provider's read of the manifest and its images (none
+        for a split of the training set).
+
+        :param scope: the construct that binds this data (the version).
+        :param version: the model version tested with it.
+        """
         if self.manifest is None:
-            return {"AutoCreate": True}
-        return {"Assets": [self.manifest.render_asset()]}
-
-
-TestingData.AUTO_CREATE = TestingData(None)
+            return DataConfig(properties={"AutoCreate": True})
+        return DataConfig(
+            properties={"Assets": [self.manifest.render_asset()]}, grants=_grant_read(version, self.manifest)
+        )
 
 
 @dataclass(frozen=True)
@@ -112,4 +143,34 @@ class FeatureConfig:
     content_moderation_confidence_threshold: float
 
     def render(self) -> dict[str, Any]:
+        """The CreateProjectVersion ``FeatureConfig`` member."""
         return {"ContentModeration": {"ConfidenceThreshold": self.content_moderation_confidence_threshold}}
+
+
+def _grant_read(version: ProjectVersion, manifest: ManifestLocation) -> tuple[iam.Grant, ...]:
+    """Read of the manifest object and of every object of its images bucket (the manifest lists them
+    under service-unknown names), and decrypt with their buckets' keys."""
+    role = version.provider.role
+    grants = (
+        _grant_object_read(role, manifest.bucket, manifest.key),
+        _grant_object_read(role, manifest.images_bucket, "*"),
+    )
+    acknowledge_wildcard(
+        version.provider,
+        manifest.images_bucket.arn_for_objects("*"),
+        "training reads every image the Ground Truth manifest lists, and the service requires them "
+        "all in this one bucket; read of objects only",
+    )
+    return grants
+
+
+def _grant_object_read(role: iam.IGrantable, bucket: s3.IBucket, key_pattern: str) -> iam.Grant:
+    """Read of objects only (``grant_read`` would add ``s3:List*`` and ``s3:GetBucket*``)."""
+    grant = iam.Grant.add_to_principal(
+        grantee=role,
+        actions=["s3:GetObject", "s3:GetObjectVersion"],
+        resource_arns=[bucket.arn_for_objects(key_pattern)],
+    )
+    if bucket.encryption_key is not None:
+        grant = grant.combine(bucket.encryption_key.grant_decrypt(role))
+    return grant

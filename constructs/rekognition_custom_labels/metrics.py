@@ -9,8 +9,12 @@ so they are not offered here as this version's metrics.
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from collections.abc import Mapping
+from typing import Any
+
 from aws_cdk import aws_cloudwatch as cloudwatch
+
+from constructs import IConstruct
 
 NAMESPACE = "AWS/Rekognition"
 # Per-model metrics (Custom Labels guide, "CloudWatch metrics for Rekognition").
@@ -21,28 +25,19 @@ MAX_INFERENCE_UNITS = "MaxInferenceUnits"
 
 
 def version_metric(
-    project_name: str,
-    version_name: str,
-    metric_name: str,
-    *,
-    statistic: str | None = None,
-    period: Duration | None = None,
-    label: str | None = None,
-    unit: cloudwatch.Unit | None = None,
-    color: str | None = None,
-    account: str | None = None,
-    region: str | None = None,
+    scope: IConstruct, project_name: str, version_name: str, metric_name: str, props: Mapping[str, Any]
 ) -> cloudwatch.Metric:
-    """``metric_name`` of the model version ``project_name``/``version_name``."""
-    return cloudwatch.Metric(
-        namespace=NAMESPACE,
-        metric_name=metric_name,
-        dimensions_map={"ProjectName": project_name, "VersionName": version_name},
-        statistic=statistic,
-        period=period,
-        label=label,
-        unit=unit,
-        color=color,
-        account=account,
-        region=region,
+    """``metric_name`` of the model version ``project_name``/``version_name``, attached to ``scope``.
+
+    ``props`` are forwarded whole to ``cloudwatch.Metric`` (whose props extend ``MetricOptions``), as
+    aws-cdk-lib's own ``metric()`` methods do, so every field of the installed aws-cdk-lib is accepted
+    and a misspelt one is a ``TypeError`` naming it; ``dimensions_map`` entries are added to the
+    version's own.
+    """
+    fields = dict(props)
+    extra = fields.pop("dimensions_map", None) or {}
+    dimensions = {"ProjectName": project_name, "VersionName": version_name, **extra}
+    metric = cloudwatch.Metric(
+        namespace=NAMESPACE, metric_name=metric_name, dimensions_map=dimensions, **fields
     )
+    return metric.attach_to(scope)

@@ -25,33 +25,33 @@ from aws_cdk import (
     ITaggable,
     Lazy,
     RemovalPolicy,
-    Resource,
     Stack,
     TagManager,
     TagType,
     Token,
 )
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_rekognition as rekognition
 from aws_cdk import aws_s3 as s3
+from aws_cdk.interfaces import aws_rekognition as rekognition_refs
 
 from constructs import Construct, IValidation
 
-from . import metrics, validation
+from . import validation
 from .datasets import FeatureConfig, TestingData, TrainingData
+from .project import ImportedProject, IProject
+from .project_version_base import (
+    ImportedProjectVersion,
+    IProjectVersion,
+    ProjectVersionBase,
+    check_version_arn,
+)
 from .provider import ProjectVersionProvider
-from .provider_grants import grant_provider
+from .provider_grants import grant_evaluation_read, grant_provider
 from .serving import InferenceUnits, render_gate
 
 RESOURCE_TYPE = "Custom::RekognitionProjectVersion"
 ATTRIBUTES_TYPE = "Custom::RekognitionProjectVersionAttributes"
 DEFAULT_TRAINING_TIMEOUT = Duration.hours(24)
-VERSION_ARN_PATTERN = re.compile(
-    r"^arn:[a-z\d-]+:rekognition:[a-z\d-]+:\d{12}:project/[a-zA-Z0-9_.\-]{1,255}"
-    r"/version/[a-zA-Z0-9_.\-]{1,255}/[0-9]+$"
-)
 _HASH_CHARS = 12
 _NAME_PATH_MAX = validation.VERSION_NAME_MAX - _HASH_CHARS - 1
 
@@ -72,57 +72,9 @@ class EvaluationSummaryLocation:
     """Where training wrote the evaluation summary JSON (tokens until deploy time)."""
 
     bucket_name: str
+    """The output bucket's name."""
     object_key: str
-
-
-class ProjectVersionBase(Resource):
-    """What a model version offers, whether declared here or imported by ARN."""
-
-    project_version_arn: str
-    project_name: str
-    version_name: str
-
-    def grant_detect_custom_labels(self, grantee: iam.IGrantable) -> iam.Grant:
-        """Let ``grantee`` call DetectCustomLabels on this model version, and on nothing else."""
-        return self._grant(grantee, "rekognition:DetectCustomLabels")
-
-    def metric(self, metric_name: str, **options: Any) -> cloudwatch.Metric:
-        """This version's metric ``metric_name`` (``AWS/Rekognition``, dimensions ProjectName and
-        VersionName); ``options`` are ``cloudwatch.MetricOptions`` (statistic, period, label, ...)."""
-        return metrics.version_metric(self.project_name, self.version_name, metric_name, **options)
-
-    def metric_in_service_inference_units(self, **options: Any) -> cloudwatch.Metric:
-        """Inference units the running model uses (Average: one-minute average). Default: Average, 5 min."""
-        return self.metric(metrics.IN_SERVICE_INFERENCE_UNITS, **{"statistic": "Average", **options})
-
-    def metric_desired_inference_units(self, **options: Any) -> cloudwatch.Metric:
-        """Inference units auto scaling is moving to. Default: Average, 5 minutes."""
-        return self.metric(metrics.DESIRED_INFERENCE_UNITS, **{"statistic": "Average", **options})
-
-    def metric_min_inference_units(self, **options: Any) -> cloudwatch.Metric:
-        """MinInferenceUnits of the StartProjectVersion request. Default: Average, 5 minutes."""
-        return self.metric(metrics.MIN_INFERENCE_UNITS, **{"statistic": "Average", **options})
-
-    def metric_max_inference_units(self, **options: Any) -> cloudwatch.Metric:
-        """MaxInferenceUnits of the StartProjectVersion request. Default: Average, 5 minutes."""
-        return self.metric(metrics.MAX_INFERENCE_UNITS, **{"statistic": "Average", **options})
-
-    def _grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
-        return iam.Grant.add_to_principal(
-            grantee=grantee, actions=list(actions), resource_arns=[self.project_version_arn]
-        )
-
-
-class _ImportedProjectVersion(ProjectVersionBase):
-    def __init__(self, scope: Construct, construct_id: str, arn: str) -> None:
-        super().__init__(scope, construct_id, environment_from_arn=arn)
-        self.project_version_arn = arn
-        if Token.is_unresolved(arn):
-            self.project_name = Fn.select(1, Fn.split("/", arn))
-            self.version_name = Fn.select(3, Fn.split("/", arn))
-        else:
-            self.project_name = arn.split("/")[1]
-            self.version_name = arn.split("/")[3]
+    """The summary's key, ``<output prefix>EvaluationSummary-<project>-<version>.json``."""
 
 
 @jsii.implements(IValidation)
@@ -143,6 +95,13 @@ class ProjectVersion(ProjectVersionBase):
 
     Renders one ``Custom::RekognitionProjectVersion`` served by the stack's single provider Lambda. Its
     properties are the CreateProjectVersion request (member names verbatim, ``Tags`` as a map).
+
+    Its removal policy defaults to DESTROY, where aws-cdk-lib retains stateful resources by default: a
+    model version is derived from its data and settings, as a ``lambda.Version`` is from its code (which
+    aws-cdk-lib also destroys by default), and the same deployment trains it again; a retained version
+    would be an orphan the next deployment cannot reuse. The KMS key and output bucket the construct
+    makes follow the version's policy (a key that encrypts a retained version is never scheduled for
+    deletion); objects are auto-deleted only in the output bucket it makes and destroys.
     """
 
     def __init__(
@@ -150,8 +109,8 @@ class ProjectVersion(ProjectVersionBase):
         scope: Construct,
         construct_id: str,
         *,
-        project: rekognition.CfnProject | str,
-        version_name: str | None = None,
+        project: IProject | rekognition_refs.IProjectRef | str,
+        project_version_name: str | None = None,
         training_data: TrainingData | None = None,
         testing_data: TestingData | None = None,
         output_bucket: s3.IBucket | None = None,
@@ -169,13 +128,14 @@ class ProjectVersion(ProjectVersionBase):
         min_label_f1_scores: Mapping[str, float] | None = None,
     ) -> None:
         """
-        :param project: the Custom Labels project: a ``CfnProject`` in this app, or a project ARN.
-        :param version_name: the model version's name, unique in the project. Default: derived from
+        :param project: the Custom Labels project: a ``Project`` (declared or imported by ARN), any
+            ``IProjectRef`` (such as ``CfnProject``), or a project ARN.
+        :param project_version_name: the model version's name, unique in the project. Default: derived from
             this construct's path and a hash of every property that forces a new model, so a change of
             data, output, key, description or feature config trains a new version under a new name.
         :param training_data: the training manifest. Default: train from the project's datasets. Give
             ``testing_data`` too, or neither.
-        :param testing_data: the test manifest or ``TestingData.AUTO_CREATE`` (split the training set).
+        :param testing_data: the test manifest or ``TestingData.auto_create()`` (split the training set).
             Default: the project's test dataset (only when ``training_data`` is not given either).
         :param output_bucket: where training writes its results. Default: a new bucket encrypted with
             the model's KMS key, blocking public access, enforcing SSL, with the same removal policy.
@@ -189,7 +149,8 @@ class ProjectVersion(ProjectVersionBase):
         :param version_description: a description of the model version. Default: none.
         :param feature_config: settings of the project's feature (content moderation). Default: none.
         :param removal_policy: DESTROY deletes the version (stopping it first) with the stack; RETAIN
-            keeps it. Default: DESTROY.
+            keeps it, with the key and output bucket this construct makes. Default: DESTROY (see the
+            class docstring for why).
         :param service_timeout: how long CloudFormation waits for each operation of the model version's
             custom resource (1 s to 1 hour): starting training (including a wait for a free training
             slot) and deleting the version. Default: 1 hour.
@@ -211,7 +172,7 @@ class ProjectVersion(ProjectVersionBase):
         super().__init__(scope, construct_id)
         errors = self._check_literals(
             project=project,
-            version_name=version_name,
+            project_version_name=project_version_name,
             training_data=training_data,
             testing_data=testing_data,
             output_prefix=output_prefix,
@@ -261,25 +222,40 @@ class ProjectVersion(ProjectVersionBase):
         self.output_prefix = output_prefix if output_prefix is not None else f"{self._path_name()}/"
 
         project_arn, versions_arn, project_name = _project_arns(self, project)
+        self._removal_policy = removal_policy
+        self.provider = ProjectVersionProvider.of(self)
+        version_grants = grant_provider(
+            self.provider,
+            project_arn=project_arn,
+            versions_arn=versions_arn,
+            kms_key=self.kms_key,
+            output_bucket=self.output_bucket,
+            output_prefix=self.output_prefix,
+        )
         request: dict[str, Any] = {
             "ProjectArn": project_arn,
             "OutputConfig": {"S3Bucket": self.output_bucket.bucket_name, "S3KeyPrefix": self.output_prefix},
             "KmsKeyId": self.kms_key.key_arn,
         }
         if training_data is not None and testing_data is not None:
-            request["TrainingData"] = training_data.render()
-            request["TestingData"] = testing_data.render()
+            for member, data in (("TrainingData", training_data), ("TestingData", testing_data)):
+                config = data.bind(self, self)
+                request[member] = config.properties
+                version_grants += config.grants
         if version_description is not None:
             request["VersionDescription"] = version_description
         if feature_config is not None:
             request["FeatureConfig"] = feature_config.render()
-        requested_name = version_name if version_name is not None else self._default_version_name(request)
+        requested_name = (
+            project_version_name if project_version_name is not None else self._default_version_name(request)
+        )
 
         warning = validation.short_timeout_warning(service_timeout)
         if warning:
             Annotations.of(self).add_warning_v2("rekognition-custom-labels:short-service-timeout", warning)
-        self.provider = ProjectVersionProvider.of(self)
-        waits = self._training_waits(request, version_name, training_timeout or DEFAULT_TRAINING_TIMEOUT)
+        waits = self._training_waits(
+            request, project_version_name, training_timeout or DEFAULT_TRAINING_TIMEOUT
+        )
         stack = Stack.of(self)
         self._resource = CustomResource(
             self,
@@ -329,22 +305,16 @@ class ProjectVersion(ProjectVersionBase):
             },
         )
         self._attributes.node.add_dependency(previous)
-        manifests = [data.manifest for data in (training_data, testing_data) if data is not None]
-        grant_provider(
-            self.provider,
-            project_arn=project_arn,
-            versions_arn=versions_arn,
-            kms_key=self.kms_key,
-            output_bucket=self.output_bucket,
-            output_prefix=self.output_prefix,
-            manifests=[manifest for manifest in manifests if manifest is not None],
-            version=self._resource,
-            deployed_model=self._attributes if gate else None,
-        )
+        for grant in version_grants:
+            grant.apply_before(self._resource)
+        if gate:
+            grant_evaluation_read(
+                self.provider, output_bucket=self.output_bucket, output_prefix=self.output_prefix
+            ).apply_before(self._attributes)
 
         attribute = self._attributes.get_att_string
         self.project_version_arn = attribute("Arn")
-        self.version_name = attribute("VersionName")
+        self.project_version_name = attribute("VersionName")
         self.project_name = project_name
         self.status = attribute("Status")
         self.f1_score = attribute("F1Score")
@@ -358,18 +328,49 @@ class ProjectVersion(ProjectVersionBase):
         """The model version's tags (``Tags.of`` finds them here)."""
         return self._tags
 
-    @staticmethod
-    def from_project_version_arn(scope: Construct, construct_id: str, arn: str) -> ProjectVersionBase:
-        """A model version made elsewhere, e.g. to grant DetectCustomLabels on it."""
-        if not Token.is_unresolved(arn) and not VERSION_ARN_PATTERN.fullmatch(arn):
+    def apply_removal_policy(self, policy: RemovalPolicy) -> None:
+        """Keep ``removal_policy``: the key and bucket follow it, and the bucket's auto-delete is decided
+        when the construct is made, so another policy applied afterwards is refused, not half-applied."""
+        if policy != self._removal_policy:
             raise ValueError(
-                f"{arn!r} is not a Rekognition model version ARN "
-                "(arn:<partition>:rekognition:<region>:<account>:project/<p>/version/<v>/<timestamp>)"
+                f"ProjectVersion {self.node.path}: give removal_policy={policy} when constructing it; the "
+                "KMS key and the output bucket follow the version's policy from the start"
             )
-        return _ImportedProjectVersion(scope, construct_id, arn)
+
+    @staticmethod
+    def from_project_version_arn(scope: Construct, construct_id: str, arn: str) -> IProjectVersion:
+        """A model version made elsewhere, e.g. to grant DetectCustomLabels on it (its account and Region
+        are the ARN's)."""
+        check_version_arn(arn)
+        return ImportedProjectVersion(scope, construct_id, project_version_arn=arn)
+
+    @staticmethod
+    def from_project_version_attributes(
+        scope: Construct,
+        construct_id: str,
+        *,
+        project_version_arn: str,
+        project_name: str | None = None,
+        project_version_name: str | None = None,
+    ) -> IProjectVersion:
+        """A model version made elsewhere, by its attributes.
+
+        :param project_version_arn: the version's ARN (its account and Region are the import's).
+        :param project_name: the project's name, e.g. a literal for the metrics' dimensions when the ARN
+            is a token. Default: read from the ARN.
+        :param project_version_name: the version's name. Default: read from the ARN.
+        """
+        check_version_arn(project_version_arn)
+        return ImportedProjectVersion(
+            scope,
+            construct_id,
+            project_version_arn=project_version_arn,
+            project_name=project_name,
+            project_version_name=project_version_name,
+        )
 
     def _training_waits(
-        self, request: dict[str, Any], version_name: str | None, timeout: Duration
+        self, request: dict[str, Any], project_version_name: str | None, timeout: Duration
     ) -> list[tuple[CfnWaitCondition, int]]:
         """The chain of wait conditions that holds the deployment until training ends.
 
@@ -377,7 +378,7 @@ class ProjectVersion(ProjectVersionBase):
         carry a hash of what makes the version (the same properties as its default name).
         """
         replacing = {k: request.get(k) for k in _REPLACING_PROPERTIES}
-        identity = Stack.of(self).resolve({"Path": self.node.path, "Name": version_name, **replacing})
+        identity = Stack.of(self).resolve({"Path": self.node.path, "Name": project_version_name, **replacing})
         digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:8]
         chain = Construct(self, f"Training{digest}")
         total, most = int(timeout.to_seconds()), validation.WAIT_CONDITION_MAX_SECONDS
@@ -411,8 +412,8 @@ class ProjectVersion(ProjectVersionBase):
     @staticmethod
     def _check_literals(
         *,
-        project: rekognition.CfnProject | str,
-        version_name: str | None,
+        project: IProject | rekognition_refs.IProjectRef | str,
+        project_version_name: str | None,
         training_data: TrainingData | None,
         testing_data: TestingData | None,
         output_prefix: str | None,
@@ -429,12 +430,17 @@ class ProjectVersion(ProjectVersionBase):
         errors: list[str] = []
         if isinstance(project, str):
             errors += validation.check_project_arn(project)
-        if version_name is not None:
-            errors += validation.check_version_name(version_name)
+        if project_version_name is not None:
+            errors += validation.check_version_name(project_version_name)
+        if getattr(project, "arn_known", True) is False:
+            errors.append(
+                "a project imported by name has no ARN (it ends in a creation timestamp), and "
+                "CreateProjectVersion needs one: import the project with Project.from_project_arn"
+            )
         if (training_data is None) != (testing_data is None):
             errors.append(
                 "give training_data and testing_data together (testing_data may be "
-                "TestingData.AUTO_CREATE), or neither to train from the project's datasets"
+                "TestingData.auto_create()), or neither to train from the project's datasets"
             )
         if training_data is not None:
             errors += validation.check_manifest_key("training_data", training_data.manifest.key)
@@ -456,23 +462,41 @@ class ProjectVersion(ProjectVersionBase):
         if training_timeout is not None:
             errors += validation.check_training_timeout(training_timeout)
         if inference_units is not None:
-            errors += validation.check_inference_units(inference_units.min, inference_units.max)
+            errors += validation.check_inference_units(inference_units.min_units, inference_units.max_units)
         errors += validation.check_f1_scores(min_f1_score, min_label_f1_scores)
         return errors
 
 
-def _project_arns(scope: Construct, project: rekognition.CfnProject | str) -> tuple[str, str, str]:
-    """The project's ARN, the ARN pattern of its model versions, and its name."""
-    if isinstance(project, rekognition.CfnProject):
-        versions = Stack.of(scope).format_arn(
-            service="rekognition", resource="project", resource_name=f"{project.ref}/version/*"
-        )
-        return project.attr_arn, versions, project.ref  # Ref is the project's name
-    if Token.is_unresolved(project):
-        parts = Fn.split("/", project)
+def _project_arns(
+    scope: Construct, project: IProject | rekognition_refs.IProjectRef | str
+) -> tuple[str, str, str]:
+    """The project's ARN, the ARN pattern of its model versions, and its name.
+
+    A project declared in an app has a name before its ARN (whose last part is a creation timestamp),
+    so its versions' pattern is formatted from the name in the project's account and Region; an ARN
+    given (or imported) is cut at that timestamp.
+    """
+    if isinstance(project, str):
+        return _arns_from_project_arn(project)
+    if isinstance(project, ImportedProject):
+        return _arns_from_project_arn(project.project_arn)
+    reference = project.project_ref
+    versions = Stack.of(scope).format_arn(
+        service="rekognition",
+        resource="project",
+        resource_name=f"{reference.project_name}/version/*",
+        account=project.env.account,
+        region=project.env.region,
+    )
+    return reference.project_arn, versions, reference.project_name
+
+
+def _arns_from_project_arn(arn: str) -> tuple[str, str, str]:
+    if Token.is_unresolved(arn):
+        parts = Fn.split("/", arn)
         versions = Fn.join("/", [Fn.select(0, parts), Fn.select(1, parts), "version", "*"])
-        return project, versions, Fn.select(1, parts)
-    return project, project.rsplit("/", 1)[0] + "/version/*", project.split("/")[1]
+        return arn, versions, Fn.select(1, parts)
+    return arn, arn.rsplit("/", 1)[0] + "/version/*", arn.split("/")[1]
 
 
 @jsii.implements(IStableStringProducer)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-from aws_cdk import CustomResource
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 
 from .acknowledgements import acknowledge_wildcard
-from .datasets import ManifestLocation
 from .provider import ProjectVersionProvider
 
 # The KMS permissions CreateProjectVersion documents for the caller, on the model's key.
@@ -34,14 +30,9 @@ def grant_provider(
     kms_key: kms.IKey,
     output_bucket: s3.IBucket,
     output_prefix: str,
-    manifests: Sequence[ManifestLocation],
-    version: CustomResource,
-    deployed_model: CustomResource | None,
-) -> None:
-    """Grant the provider what the version's requests need; each resource waits for its grants.
-
-    ``deployed_model`` is given when it reads the evaluation summary (an F1 gate).
-    """
+) -> list[iam.Grant]:
+    """Grant the provider what a version's own requests need (the data sources grant their reads when
+    they bind); the version's resource waits for the grants returned."""
     role = provider.role
     outputs = output_bucket.arn_for_objects(f"{output_prefix}*")
     grants = [
@@ -60,16 +51,6 @@ def grant_provider(
     ]
     if output_bucket.encryption_key is not None and output_bucket.encryption_key is not kms_key:
         grants.append(output_bucket.encryption_key.grant(role, "kms:GenerateDataKey", "kms:Decrypt"))
-    for manifest in manifests:
-        grants.append(_grant_object_read(role, manifest.bucket, manifest.key))
-        grants.append(_grant_object_read(role, manifest.images_bucket, "*"))
-    for grant in grants:
-        grant.apply_before(version)
-    if deployed_model is not None:
-        iam.Grant.add_to_principal(
-            grantee=role, actions=["s3:GetObject"], resource_arns=[outputs]
-        ).apply_before(deployed_model)
-
     acknowledge_wildcard(
         provider,
         versions_arn,
@@ -83,22 +64,14 @@ def grant_provider(
         "names; PutObject (and, for an F1 gate, GetObject of the evaluation summary) is granted under "
         "that prefix only",
     )
-    for images_bucket in {id(m.images_bucket): m.images_bucket for m in manifests}.values():
-        acknowledge_wildcard(
-            provider,
-            images_bucket.arn_for_objects("*"),
-            "training reads every image the Ground Truth manifest lists, and the service requires them "
-            "all in this one bucket; read of objects only",
-        )
+    return grants
 
 
-def _grant_object_read(role: iam.IGrantable, bucket: s3.IBucket, key_pattern: str) -> iam.Grant:
-    """Read of objects only (``grant_read`` would add ``s3:List*`` and ``s3:GetBucket*``)."""
-    grant = iam.Grant.add_to_principal(
-        grantee=role,
-        actions=["s3:GetObject", "s3:GetObjectVersion"],
-        resource_arns=[bucket.arn_for_objects(key_pattern)],
+def grant_evaluation_read(
+    provider: ProjectVersionProvider, *, output_bucket: s3.IBucket, output_prefix: str
+) -> iam.Grant:
+    """GetObject under the output prefix, for an F1 gate that reads the evaluation summary."""
+    outputs = output_bucket.arn_for_objects(f"{output_prefix}*")
+    return iam.Grant.add_to_principal(
+        grantee=provider.role, actions=["s3:GetObject"], resource_arns=[outputs]
     )
-    if bucket.encryption_key is not None:
-        grant = grant.combine(bucket.encryption_key.grant_decrypt(role))
-    return grant

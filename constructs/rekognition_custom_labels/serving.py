@@ -11,20 +11,31 @@ from typing import Any
 class InferenceUnits:
     """The compute a started model uses (StartProjectVersion's MinInferenceUnits/MaxInferenceUnits).
 
-    :param min: inference units the model always runs with (1 to 5). Default: 1.
-    :param max: the most units Rekognition's auto scaling may use (``min`` to 5). Default: none, the
-        model does not auto-scale.
-
-    Rekognition cannot change the units of a running model: a change stops it and starts it again, and
-    it answers no DetectCustomLabels calls in between (minutes). Billed per running hour and unit.
+    Make one with ``InferenceUnits.fixed(n)`` or ``InferenceUnits.auto_scaling(min_units=,
+    max_units=)``. Rekognition cannot change the units of a running model: a change stops it and
+    starts it again, and it answers no DetectCustomLabels calls in between (minutes). Billed per
+    running hour and unit.
     """
 
-    min: int = 1
-    max: int | None = None
+    min_units: int = 1
+    """Inference units the model always runs with (1 to 5)."""
+    max_units: int | None = None
+    """The most units Rekognition's auto scaling may use (``min_units`` to 5); None: no auto scaling."""
+
+    @staticmethod
+    def fixed(units: int) -> InferenceUnits:
+        """Always ``units`` inference units (1 to 5), without auto scaling."""
+        return InferenceUnits(min_units=units)
+
+    @staticmethod
+    def auto_scaling(*, min_units: int = 1, max_units: int) -> InferenceUnits:
+        """From ``min_units`` (default 1) up to ``max_units`` (at most 5), as Rekognition scales them."""
+        return InferenceUnits(min_units=min_units, max_units=max_units)
 
     def render(self) -> dict[str, Any]:
-        units: dict[str, Any] = {"MinInferenceUnits": self.min}
-        return units if self.max is None else {**units, "MaxInferenceUnits": self.max}
+        """The StartProjectVersion members, as the deployed-model resource's properties."""
+        units: dict[str, Any] = {"MinInferenceUnits": self.min_units}
+        return units if self.max_units is None else {**units, "MaxInferenceUnits": self.max_units}
 
 
 def render_gate(

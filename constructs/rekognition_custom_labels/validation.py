@@ -40,19 +40,21 @@ def _literal(value: object) -> bool:
 
 
 def check_version_name(name: str) -> list[str]:
+    """VersionName: 1-255 of ``[a-zA-Z0-9_.-]``."""
     if not _literal(name):
         return []
     if not 1 <= len(name) <= VERSION_NAME_MAX:
-        return [f"version_name must be 1-{VERSION_NAME_MAX} characters long (got {len(name)})"]
+        return [f"project_version_name must be 1-{VERSION_NAME_MAX} characters long (got {len(name)})"]
     if not VERSION_NAME_PATTERN.fullmatch(name):
         return [
-            f"version_name {name!r} may contain only letters, digits, '_', '.' and '-' "
+            f"project_version_name {name!r} may contain only letters, digits, '_', '.' and '-' "
             f"(pattern [a-zA-Z0-9_.\\-]+)"
         ]
     return []
 
 
 def check_description(description: str) -> list[str]:
+    """VersionDescription: 1-255 of the characters CreateProjectVersion allows."""
     if not _literal(description):
         return []
     if not 1 <= len(description) <= DESCRIPTION_MAX:
@@ -66,6 +68,7 @@ def check_description(description: str) -> list[str]:
 
 
 def check_project_arn(arn: str) -> list[str]:
+    """A literal project ARN, in the pattern CreateProjectVersion validates."""
     if not _literal(arn):
         return []
     if not 20 <= len(arn) <= 2048 or not PROJECT_ARN_PATTERN.fullmatch(arn):
@@ -77,18 +80,21 @@ def check_project_arn(arn: str) -> list[str]:
 
 
 def check_output_prefix(prefix: str) -> list[str]:
+    """OutputConfig's S3KeyPrefix: at most 1024 characters."""
     if _literal(prefix) and len(prefix) > OUTPUT_PREFIX_MAX:
         return [f"output_prefix must be at most {OUTPUT_PREFIX_MAX} characters long (got {len(prefix)})"]
     return []
 
 
 def check_manifest_key(prop: str, key: str) -> list[str]:
+    """A manifest's object key: 1-1024 characters, as S3Object's Name."""
     if _literal(key) and not 1 <= len(key) <= MANIFEST_KEY_MAX:
         return [f"{prop} manifest key must be 1-{MANIFEST_KEY_MAX} characters long (got {len(key)})"]
     return []
 
 
 def check_confidence_threshold(threshold: float) -> list[str]:
+    """FeatureConfig's ConfidenceThreshold: 0 to 100."""
     if _literal(threshold) and not 0 <= threshold <= 100:
         return [
             "feature_config content_moderation_confidence_threshold must be between 0 and 100 "
@@ -98,6 +104,7 @@ def check_confidence_threshold(threshold: float) -> list[str]:
 
 
 def check_service_timeout(timeout: Duration) -> list[str]:
+    """ServiceTimeout: 1 s to 1 hour, as CloudFormation accepts it."""
     seconds = timeout.to_seconds()
     if Token.is_unresolved(seconds):
         return []
@@ -117,6 +124,7 @@ WAIT_CONDITION_MAX_SECONDS = 12 * 3600
 
 
 def check_training_timeout(timeout: Duration) -> list[str]:
+    """training_timeout: 1 minute to 72 hours (chained 12-hour wait conditions)."""
     seconds = timeout.to_seconds()
     if Token.is_unresolved(seconds):
         return ["training_timeout must be a literal Duration (it decides how many wait conditions to chain)"]
@@ -143,6 +151,7 @@ def short_timeout_warning(timeout: Duration | None) -> str | None:
 
 
 def check_tags(tags: Mapping[str, str]) -> list[str]:
+    """Tags as Rekognition's TagResource accepts them (count, key and value rules)."""
     errors: list[str] = []
     allowed = TAGS_MAX - RESERVED_TAGS
     if len(tags) > allowed:
@@ -173,23 +182,29 @@ INFERENCE_UNITS_MAX = 5
 
 
 def check_inference_units(minimum: int, maximum: int | None) -> list[str]:
+    """StartProjectVersion's units: 1 to 5, the maximum at least the minimum."""
     errors: list[str] = []
     if _literal(minimum) and not (isinstance(minimum, int) and 1 <= minimum <= INFERENCE_UNITS_MAX):
         errors.append(
-            f"inference_units.min must be a whole number from 1 to {INFERENCE_UNITS_MAX} (got {minimum!r})"
+            f"inference_units.min_units must be a whole number from 1 to {INFERENCE_UNITS_MAX} "
+            f"(got {minimum!r})"
         )
     if maximum is not None and _literal(maximum):
         if not (isinstance(maximum, int) and 1 <= maximum <= INFERENCE_UNITS_MAX):
             errors.append(
-                f"inference_units.max must be a whole number up to {INFERENCE_UNITS_MAX}, the per-model "
-                f"quota (got {maximum!r})"
+                f"inference_units.max_units must be a whole number up to {INFERENCE_UNITS_MAX}, the "
+                f"per-model quota (got {maximum!r})"
             )
         elif _literal(minimum) and isinstance(minimum, int) and maximum < minimum:
-            errors.append(f"inference_units.max ({maximum}) must be at least inference_units.min ({minimum})")
+            errors.append(
+                f"inference_units.max_units ({maximum}) must be at least inference_units.min_units "
+                f"({minimum})"
+            )
     return errors
 
 
 def check_f1_scores(min_f1_score: float | None, min_label_f1_scores: Mapping[str, float] | None) -> list[str]:
+    """The F1 gate: every score from 0 to 1, every label named."""
     errors: list[str] = []
     scores = {"min_f1_score": min_f1_score} if min_f1_score is not None else {}
     for label, score in (min_label_f1_scores or {}).items():

@@ -188,7 +188,7 @@ def test_images_bucket_other_than_the_manifest_bucket() -> None:
         "V",
         project=PROJECT_ARN,
         training_data=TrainingData.from_manifest(manifests_bucket, "train.manifest", images_bucket=images),
-        testing_data=TestingData.AUTO_CREATE,
+        testing_data=TestingData.auto_create(),
     )
 
     # WHEN synthesized
@@ -289,7 +289,7 @@ def test_manifest_bucket_key_allows_decrypt() -> None:
         "V",
         project=PROJECT_ARN,
         training_data=TrainingData.from_manifest(data, "train.manifest"),
-        testing_data=TestingData.AUTO_CREATE,
+        testing_data=TestingData.auto_create(),
     )
 
     # WHEN synthesized
@@ -317,7 +317,7 @@ def _rich_stack() -> Stack:
             version="1",
             images_bucket=dataset_bucket(stack, "images"),
         ),
-        testing_data=TestingData.AUTO_CREATE,
+        testing_data=TestingData.auto_create(),
         kms_key=kms.Key.from_key_arn(stack, "Key", KEY_ARN),
     )
     return stack

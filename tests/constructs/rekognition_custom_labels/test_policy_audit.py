@@ -44,8 +44,8 @@ def several_projects_template() -> dict[str, Any]:
                 f"V{project_index}{version_index}",
                 project=project,
                 training_data=TrainingData.from_manifest(data, f"p{project_index}/v{version_index}/train"),
-                testing_data=TestingData.AUTO_CREATE,
-                inference_units=InferenceUnits(min=1),
+                testing_data=TestingData.auto_create(),
+                inference_units=InferenceUnits.fixed(1),
                 min_f1_score=0.5,
             )
     return dict(app.synth().get_stack_by_name("Several").template)

@@ -97,7 +97,7 @@ def test_explicit_version_name_is_used_verbatim() -> None:
     stack = new_stack()
 
     # WHEN declared
-    ProjectVersion(stack, "V", project=PROJECT_ARN, version_name="shapes-v1")
+    ProjectVersion(stack, "V", project=PROJECT_ARN, project_version_name="shapes-v1")
 
     # THEN VersionName is exactly that name
     synth(stack).has_resource_properties(VERSION_TYPE, {"VersionName": "shapes-v1"})
@@ -201,7 +201,7 @@ NAME_CHANGES: dict[str, Configure] = {
     "testing manifest key": _with(
         testing_data=lambda s: TestingData.from_manifest(dataset_bucket(s), "other.manifest", version="1")
     ),
-    "testing auto-create": _with(testing_data=lambda s: TestingData.AUTO_CREATE),
+    "testing auto-create": _with(testing_data=lambda s: TestingData.auto_create()),
     "no datasets": _with(training_data=lambda s: None, testing_data=lambda s: None),
     "output prefix": _with(output_prefix=lambda s: "elsewhere/"),
     "output bucket": _with(output_bucket=lambda s: s3.Bucket.from_bucket_name(s, "Out", "model-output")),
@@ -279,7 +279,7 @@ def test_manifests_render_as_ground_truth_assets() -> None:
 
 @pytest.mark.parametrize(
     "testing",
-    [TestingData.AUTO_CREATE, TestingData.auto_create()],
+    [TestingData.auto_create(), TestingData.auto_create()],
     ids=["AUTO_CREATE", "auto_create()"],
 )
 def test_auto_created_testing_data_renders_auto_create(testing: TestingData) -> None:
@@ -586,7 +586,7 @@ def test_resource_properties_are_the_create_project_version_request() -> None:
         stack,
         "V",
         project=PROJECT_ARN,
-        version_name="v1",
+        project_version_name="v1",
         kms_key=kms.Key.from_key_arn(stack, "Key", KEY_ARN),
         output_bucket=s3.Bucket.from_bucket_name(stack, "Out", "model-output"),
         output_prefix="out/",
@@ -637,14 +637,21 @@ def test_project_version_arn_is_read_once_training_has_ended() -> None:
 @pytest.mark.parametrize(
     "read, attribute",
     [
-        (lambda v: v.version_name, "VersionName"),
+        (lambda v: v.project_version_name, "VersionName"),
         (lambda v: v.status, "Status"),
         (lambda v: v.f1_score, "F1Score"),
         (lambda v: v.billable_training_seconds, "BillableTrainingTimeInSeconds"),
         (lambda v: v.evaluation_summary.bucket_name, "EvaluationSummaryBucket"),
         (lambda v: v.evaluation_summary.object_key, "EvaluationSummaryKey"),
     ],
-    ids=["version_name", "status", "f1_score", "billable_training_seconds", "eval_bucket", "eval_key"],
+    ids=[
+        "project_version_name",
+        "status",
+        "f1_score",
+        "billable_training_seconds",
+        "eval_bucket",
+        "eval_key",
+    ],
 )
 def test_attributes_are_get_att_of_the_resource(
     read: Callable[[ProjectVersion], str], attribute: str
@@ -669,7 +676,7 @@ def test_import_by_literal_arn_parses_the_version_name() -> None:
 
     # THEN the ARN is kept and the name is parsed from it
     assert imported.project_version_arn == VERSION_ARN
-    assert imported.version_name == "shapes-v1"
+    assert imported.project_version_name == "shapes-v1"
 
 
 def test_import_by_token_arn_selects_the_version_name() -> None:
@@ -682,7 +689,7 @@ def test_import_by_token_arn_selects_the_version_name() -> None:
 
     # THEN the name is the 4th '/'-separated part, selected at deploy time
     assert stack.resolve(imported.project_version_arn) == {"Ref": "VersionArn"}
-    assert stack.resolve(imported.version_name) == {
+    assert stack.resolve(imported.project_version_name) == {
         "Fn::Select": [3, {"Fn::Split": ["/", {"Ref": "VersionArn"}]}]
     }
 

@@ -35,7 +35,7 @@ def test_inference_units_and_gate_are_properties_of_the_deployed_model_not_of_th
         "V",
         project=PROJECT_ARN,
         **manifests(stack),
-        inference_units=InferenceUnits(min=1, max=3),
+        inference_units=InferenceUnits.auto_scaling(min_units=1, max_units=3),
         min_f1_score=0.8,
         min_label_f1_scores={"circle": 0.7},
     )
@@ -75,7 +75,7 @@ def test_without_serving_props_the_deployed_model_only_reads_attributes() -> Non
 def test_the_version_name_does_not_depend_on_units_or_gate() -> None:
     # GIVEN the same version declared without and with serving props
     names = []
-    for serving in ({}, {"inference_units": InferenceUnits(min=2), "min_f1_score": 0.5}):
+    for serving in ({}, {"inference_units": InferenceUnits.fixed(2), "min_f1_score": 0.5}):
         stack = new_stack()
         ProjectVersion(stack, "V", project=PROJECT_ARN, **manifests(stack), **serving)  # type: ignore[arg-type]
         names.append(only_version(synth(stack))[1]["Properties"]["VersionName"])
@@ -106,15 +106,21 @@ def test_without_a_gate_the_provider_cannot_read_the_output_bucket() -> None:
     ("props", "message"),
     [
         (
-            {"inference_units": InferenceUnits(min=0)},
-            "inference_units.min must be a whole number from 1 to 5",
+            {"inference_units": InferenceUnits.fixed(0)},
+            "inference_units.min_units must be a whole number from 1 to 5",
         ),
         (
-            {"inference_units": InferenceUnits(min=6)},
-            "inference_units.min must be a whole number from 1 to 5",
+            {"inference_units": InferenceUnits.fixed(6)},
+            "inference_units.min_units must be a whole number from 1 to 5",
         ),
-        ({"inference_units": InferenceUnits(min=2, max=1)}, "inference_units.max (1) must be at least"),
-        ({"inference_units": InferenceUnits(min=1, max=6)}, "up to 5, the per-model quota"),
+        (
+            {"inference_units": InferenceUnits.auto_scaling(min_units=2, max_units=1)},
+            "inference_units.max_units (1) must be at least",
+        ),
+        (
+            {"inference_units": InferenceUnits.auto_scaling(min_units=1, max_units=6)},
+            "up to 5, the per-model quota",
+        ),
         ({"min_f1_score": 1.5}, "min_f1_score must be an F1 score from 0 to 1"),
         ({"min_f1_score": -0.1}, "min_f1_score must be an F1 score from 0 to 1"),
         ({"min_label_f1_scores": {"circle": 2}}, "min_label_f1_scores['circle'] must be an F1 score"),
@@ -133,7 +139,7 @@ def test_tokens_are_left_to_the_handler() -> None:
     units = cast(int, cdk.CfnParameter(stack, "Units", type="Number").value_as_number)
     score = cdk.CfnParameter(stack, "Score", type="Number").value_as_number
     ProjectVersion(
-        stack, "V", project=PROJECT_ARN, inference_units=InferenceUnits(min=units), min_f1_score=score
+        stack, "V", project=PROJECT_ARN, inference_units=InferenceUnits.fixed(units), min_f1_score=score
     )
     synth(stack).has_resource_properties(
         MODEL_TYPE, {"MinInferenceUnits": {"Ref": "Units"}, "MinF1Score": {"Ref": "Score"}}

@@ -32,10 +32,26 @@ def _many_tags(count: int) -> dict[str, str]:
 
 # (id, props on top of project=PROJECT_ARN, a regexp the message must contain)
 INVALID: list[tuple[str, Props, str]] = [
-    ("version_name empty", lambda s: {"version_name": ""}, r"version_name must be 1-255 characters"),
-    ("version_name 256 chars", lambda s: {"version_name": "a" * 256}, r"version_name must be 1-255"),
-    ("version_name space", lambda s: {"version_name": "my model"}, r"version_name 'my model' may contain"),
-    ("version_name slash", lambda s: {"version_name": "a/b"}, r"version_name 'a/b' may contain"),
+    (
+        "project_version_name empty",
+        lambda s: {"project_version_name": ""},
+        r"project_version_name must be 1-255 characters",
+    ),
+    (
+        "project_version_name 256 chars",
+        lambda s: {"project_version_name": "a" * 256},
+        r"project_version_name must be 1-255",
+    ),
+    (
+        "project_version_name space",
+        lambda s: {"project_version_name": "my model"},
+        r"project_version_name 'my model' may contain",
+    ),
+    (
+        "project_version_name slash",
+        lambda s: {"project_version_name": "a/b"},
+        r"project_version_name 'a/b' may contain",
+    ),
     ("version_description empty", lambda s: {"version_description": ""}, r"version_description must be"),
     ("version_description 256", lambda s: {"version_description": "d" * 256}, r"version_description must"),
     ("version_description '#'", lambda s: {"version_description": "v#1"}, r"version_description 'v#1'"),
@@ -61,7 +77,7 @@ INVALID: list[tuple[str, Props, str]] = [
     ("testing without training", lambda s: {"testing_data": _testing(s)}, r"training_data and testing_data"),
     (
         "auto-create without training",
-        lambda s: {"testing_data": TestingData.AUTO_CREATE},
+        lambda s: {"testing_data": TestingData.auto_create()},
         r"training_data and",
     ),
     (
@@ -125,7 +141,9 @@ def test_invalid_literal_raises_at_construction(props: Props, message: str) -> N
 @pytest.mark.parametrize(
     "props, message",
     [
-        pytest.param({"version_name": "shapes\n"}, r"version_name", id="version_name"),
+        pytest.param(
+            {"project_version_name": "shapes\n"}, r"project_version_name", id="project_version_name"
+        ),
         pytest.param({"version_description": "shapes\n"}, r"version_description", id="version_description"),
         pytest.param({"project": PROJECT_ARN + "\n"}, r"project", id="project"),
         pytest.param({"tags": {"team\n": "v"}}, r"tag key", id="tag key"),
@@ -151,23 +169,23 @@ def test_every_invalid_literal_is_reported_at_once() -> None:
             stack,
             "V",
             project="shapes",
-            version_name="",
+            project_version_name="",
             output_prefix="p" * 1025,
             removal_policy=RemovalPolicy.SNAPSHOT,
         )
-    for prop in ("project", "version_name", "output_prefix", "removal_policy"):
+    for prop in ("project", "project_version_name", "output_prefix", "removal_policy"):
         assert prop in str(raised.value)
 
 
 # Values valid at the boundary, which must not raise (so the checks above cannot be over-eager).
 VALID: list[tuple[str, Props]] = [
-    ("version_name 255 chars", lambda s: {"version_name": "a" * 255}),
-    ("version_name all allowed chars", lambda s: {"version_name": "aZ09_.-"}),
+    ("name 255 chars", lambda s: {"project_version_name": "a" * 255}),
+    ("name all allowed chars", lambda s: {"project_version_name": "aZ09_.-"}),
     ("version_description 255 allowed chars", lambda s: {"version_description": ("aZ09-_. ()':,;?" * 17)}),
     ("aws-cn project", lambda s: {"project": PROJECT_ARN.replace("arn:aws:", "arn:aws-cn:")}),
     (
         "auto-create with training",
-        lambda s: {"training_data": _training(s), "testing_data": TestingData.AUTO_CREATE},
+        lambda s: {"training_data": _training(s), "testing_data": TestingData.auto_create()},
     ),
     (
         "both manifests, 1024-char key",
@@ -216,7 +234,11 @@ def _out(stack: Stack) -> s3.IBucket:
 
 
 TOKENS: list[Any] = [
-    pytest.param(lambda s: {"version_name": _string(s)}, {"VersionName": {"Ref": "Text"}}, id="version_name"),
+    pytest.param(
+        lambda s: {"project_version_name": _string(s)},
+        {"VersionName": {"Ref": "Text"}},
+        id="project_version_name",
+    ),
     pytest.param(
         lambda s: {"version_description": _string(s)},
         {"VersionDescription": {"Ref": "Text"}},
@@ -241,7 +263,7 @@ TOKENS: list[Any] = [
         id="service_timeout",
     ),
     pytest.param(
-        lambda s: {"training_data": _training(s, _string(s)), "testing_data": TestingData.AUTO_CREATE},
+        lambda s: {"training_data": _training(s, _string(s)), "testing_data": TestingData.auto_create()},
         {
             "TrainingData": {
                 "Assets": [

@@ -47,7 +47,7 @@ def test_deploy_update_replace_destroy_across_commands(state: Path, synth: Synth
     assert cloud["model_versions"] == [
         {
             "project": "rekcl-example-shapes",
-            "name": stack["outputs"]["VersionName"],
+            "name": stack["outputs"]["ProjectVersionName"],
             "arn": arn,
             "status": "RUNNING",
             "min_inference_units": 1,

@@ -142,7 +142,7 @@ def test_a_stack_of_ten_versions(engine: Engine, cloud: LocalCloud, synth: Synth
                 f"Model{index}",
                 project=project,
                 training_data=TrainingData.from_manifest(data, "manifests/train.manifest"),
-                testing_data=TestingData.AUTO_CREATE,
+                testing_data=TestingData.auto_create(),
                 output_bucket=output,
                 kms_key=None,
             )

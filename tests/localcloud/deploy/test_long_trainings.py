@@ -230,7 +230,7 @@ def test_a_rollover_trains_for_hours_while_the_old_model_serves(
 ) -> None:
     # GIVEN a model version serving with one inference unit
     engine = engine_for(two_hours, responses, events)
-    deployment = engine.deploy(app(tmp_path, inference_units=InferenceUnits(min=1)))
+    deployment = engine.deploy(app(tmp_path, inference_units=InferenceUnits.fixed(1)))
     old = deployment.outputs["Arn"]
     arn_now = {"arn": old}
     engine.published = lambda updated: arn_now.update(arn=updated.outputs["Arn"])
@@ -241,7 +241,7 @@ def test_a_rollover_trains_for_hours_while_the_old_model_serves(
     # DetectCustomLabels on the ARN the stack outputs
     try:
         replaced = engine.deploy(
-            app(tmp_path, "cdk.out.2", manifests="v2/manifests", inference_units=InferenceUnits(min=1)),
+            app(tmp_path, "cdk.out.2", manifests="v2/manifests", inference_units=InferenceUnits.fixed(1)),
             deployment,
         )
     finally:

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.scenario
 
 V1 = ("manifests/train.manifest", "manifests/test.manifest")
 V2 = ("v2/manifests/train.manifest", "v2/manifests/test.manifest")
-ONE_UNIT = InferenceUnits(min=1)
+ONE_UNIT = InferenceUnits.fixed(1)
 
 
 def served(
@@ -103,9 +103,8 @@ def test_a_served_version_keeps_running_through_gate_and_unit_changes_and_destro
     assert deployment.outputs["Arn0"] == arn and running(cloud) == {arn: (1, 1)}
     assert not {"CreateProjectVersion", "StartProjectVersion", "StopProjectVersion"} & set(after)
     # WHEN its units become 2..3 THEN the same version runs with them (no new version, no training)
-    deployment = engine.deploy(
-        synth(served(units=InferenceUnits(min=2, max=3), min_f1_score=0.6)), deployment
-    )
+    two_to_three = InferenceUnits.auto_scaling(min_units=2, max_units=3)
+    deployment = engine.deploy(synth(served(units=two_to_three, min_f1_score=0.6)), deployment)
     assert deployment.outputs["Arn0"] == arn
     assert model_versions(cloud) == {arn: ("RUNNING", 2, 3)}
     assert cloud.service.calls.count("CreateProjectVersion") == 1
