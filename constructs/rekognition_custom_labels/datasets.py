@@ -8,6 +8,7 @@ can write them by hand) and grants the version's provider what it needs to read 
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,14 +23,24 @@ if TYPE_CHECKING:
     from .project_version import ProjectVersion
 
 
-@dataclass(frozen=True)
-class DataConfig:
-    """What a bound data source gives its version."""
+@dataclass(frozen=True, eq=False)
+class DataConfig(Mapping[str, Any]):
+    """What a bound data source gives its version: the rendered request member, as a read-only mapping
+    (equal to the plain dict), and the grants that let the provider read the data."""
 
-    properties: dict[str, Any]
+    properties: Mapping[str, Any]
     """The CreateProjectVersion member (``TrainingData`` or ``TestingData``)."""
     grants: tuple[iam.Grant, ...] = field(default=())
     """The provider's read grants; the version's resource waits for them (``Grant.apply_before``)."""
+
+    def __getitem__(self, key: str) -> Any:
+        return self.properties[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.properties)
+
+    def __len__(self) -> int:
+        return len(self.properties)
 
 
 @dataclass(frozen=True)
@@ -94,8 +105,9 @@ class TestingData:
 
     __test__ = False  # not a pytest test class, despite the name
 
-    def __init__(self, manifest: ManifestLocation | None) -> None:
-        self.manifest = manifest
+    def __init__(self, manifest: ManifestLocation) -> None:
+        """Test with ``manifest``; ``from_manifest`` makes one, ``auto_create()`` splits the training set."""
+        self.manifest: ManifestLocation | None = manifest
 
     @property
     def is_auto_create(self) -> bool:
@@ -115,8 +127,9 @@ class TestingData:
 
     @staticmethod
     def auto_create() -> TestingData:
-        """Let Rekognition split the training data into training and test sets (``AutoCreate``)."""
-        return TestingData(None)
+        """Let Rekognition split the training data into training and test sets (``AutoCreate``): the one
+        way to say it."""
+        return _SplitOfTrainingData()
 
     def bind(self, scope: Construct, version: ProjectVersion) -> DataConfig:
         """The ``TestingData`` member, and the provider's read of the manifest and its images (none
@@ -130,6 +143,13 @@ class TestingData:
         return DataConfig(
             properties={"Assets": [self.manifest.render_asset()]}, grants=_grant_read(version, self.manifest)
         )
+
+
+class _SplitOfTrainingData(TestingData):
+    """``TestingData.auto_create()``: no manifest of its own."""
+
+    def __init__(self) -> None:
+        self.manifest = None
 
 
 @dataclass(frozen=True)

@@ -40,4 +40,6 @@ def version_metric(
     metric = cloudwatch.Metric(
         namespace=NAMESPACE, metric_name=metric_name, dimensions_map=dimensions, **fields
     )
+    if "stack_account" in fields or "stack_region" in fields:
+        return metric  # the caller said which stack it is rendered in
     return metric.attach_to(scope)

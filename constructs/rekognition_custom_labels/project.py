@@ -105,9 +105,12 @@ class ImportedProject(ProjectBase):
 class Project(ProjectBase):
     """A Rekognition Custom Labels project (``AWS::Rekognition::Project``).
 
-    Its removal policy defaults to DESTROY, unlike aws-cdk-lib's stateful resources: a project holds no
-    data of its own (its model versions, declared in the stack, are deleted before it), so a retained
-    project would only be an empty name blocking the next deployment of the same stack.
+    Its removal policy defaults to DESTROY, unlike aws-cdk-lib's stateful resources, because deleting it
+    cannot lose a model: DeleteProject refuses while the project holds model versions (the stack's own are
+    deleted before it; a retained or foreign one fails the delete instead, and ``ProjectVersion`` refuses
+    a retained version under a destroyed project at synth time), and datasets declared in the stack are
+    CloudFormation resources of their own. A retained empty project would only be a name that blocks the
+    next deployment of the same stack. Give RETAIN to keep it.
     """
 
     def __init__(
@@ -128,7 +131,8 @@ class Project(ProjectBase):
             only feature ``AWS::Rekognition::Project`` can create; content-moderation adapters are
             rejected at synth time rather than silently created as Custom Labels projects.
         :param auto_update: retraining of an adapter's versions. Default: none. Rekognition applies it
-            to content-moderation adapters only, so it is rejected here.
+            to content-moderation adapters only, so ``ENABLED`` is rejected here; ``DISABLED`` is what a
+            Custom Labels project has anyway.
         :param removal_policy: DESTROY deletes the project with the stack (after its versions), RETAIN
             keeps it. Default: DESTROY (see the class docstring).
         """
@@ -159,9 +163,10 @@ class Project(ProjectBase):
         """A project of this stack's account and Region, by name.
 
         A project ARN ends in a creation timestamp that no name reveals, so this import's
-        ``project_arn`` is ``project/<name>/*``: enough for IAM statements and metrics, but not for
-        CreateProjectVersion, so ``ProjectVersion`` rejects it at synth time; train versions of an
-        existing project with ``from_project_arn``.
+        ``project_arn`` (and its ``project_ref.project_arn``, for L1 code) is the pattern
+        ``project/<name>/*``: enough for IAM statements, but no ARN any API accepts, so
+        ``ProjectVersion`` rejects it at synth time; train versions of an existing project with
+        ``from_project_arn``.
         """
         if not Token.is_unresolved(project_name):
             errors = _check_name(project_name)
@@ -197,7 +202,7 @@ def _check_project(
             "Custom Labels projects only; create the adapter project with CreateProject and import it "
             "with Project.from_project_arn"
         )
-    if auto_update is not None:
+    if auto_update is ProjectAutoUpdate.ENABLED:
         errors.append(
             "auto_update applies to content-moderation adapters only (CreateProject's AutoUpdate), which "
             "AWS::Rekognition::Project cannot create"

@@ -14,6 +14,7 @@ import jsii
 from aws_cdk import (
     Annotations,
     CfnCreationPolicy,
+    CfnDeletionPolicy,
     CfnResource,
     CfnResourceSignal,
     CfnWaitCondition,
@@ -87,6 +88,44 @@ class _TagsValidation:
     def validate(self) -> list[str]:
         rendered = self._tags.render_tags()
         return validation.check_tags(rendered) if isinstance(rendered, dict) else []
+
+
+@jsii.implements(IValidation)
+class _RetainedVersionValidation:
+    """A retained version must keep what it cannot live without; policies may change until synth, so
+    this is checked then: its KMS key (a key scheduled for deletion makes the model unusable and
+    undeletable) and its project (DeleteProject refuses while the project holds a version, so the
+    stack's delete would fail)."""
+
+    def __init__(self, version: Construct, key: kms.IKey, project: object) -> None:
+        self._version, self._key, self._project = version, key, project
+
+    def validate(self) -> list[str]:
+        errors = []
+        if _deleted_with_stack(self._key.node.default_child):
+            errors.append(
+                f"ProjectVersion {self._version.node.path} is retained but its KMS key "
+                f"{self._key.node.path} is deleted with the stack: give the key RemovalPolicy.RETAIN "
+                "(a model version whose key is gone can be neither used nor deleted)"
+            )
+        project = getattr(self._project, "node", None)
+        cfn_project = self._project if isinstance(self._project, CfnResource) else None
+        if cfn_project is None and project is not None and isinstance(project.default_child, CfnResource):
+            cfn_project = project.default_child
+        if cfn_project is not None and _deleted_with_stack(cfn_project):
+            errors.append(
+                f"ProjectVersion {self._version.node.path} is retained but its project "
+                f"{cfn_project.node.path} is deleted with the stack, which DeleteProject refuses while the "
+                "project holds a model version: retain the project too, or destroy the version"
+            )
+        return errors
+
+
+def _deleted_with_stack(resource: object) -> bool:
+    """Whether ``resource`` is a CfnResource of this app that CloudFormation deletes with its stack."""
+    if not isinstance(resource, CfnResource):
+        return False
+    return resource.cfn_options.deletion_policy in (None, CfnDeletionPolicy.DELETE)
 
 
 @jsii.implements(ITaggable)
@@ -223,6 +262,8 @@ class ProjectVersion(ProjectVersionBase):
 
         project_arn, versions_arn, project_name = _project_arns(self, project)
         self._removal_policy = removal_policy
+        if removal_policy == RemovalPolicy.RETAIN:
+            self.node.add_validation(_RetainedVersionValidation(self, self.kms_key, project))
         self.provider = ProjectVersionProvider.of(self)
         version_grants = grant_provider(
             self.provider,

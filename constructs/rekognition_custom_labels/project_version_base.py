@@ -82,6 +82,8 @@ class ProjectVersionBase(Resource):
     def grant(self, grantee: iam.IGrantable, *actions: str) -> iam.Grant:
         """Let ``grantee`` perform ``actions`` (e.g. ``rekognition:DetectCustomLabels``) on this model
         version's ARN, and on nothing else."""
+        if not actions:
+            raise ValueError("grant() needs at least one action, e.g. 'rekognition:DetectCustomLabels'")
         return iam.Grant.add_to_principal(
             grantee=grantee, actions=list(actions), resource_arns=[self.project_version_arn]
         )
@@ -93,8 +95,16 @@ class ProjectVersionBase(Resource):
     def metric(self, metric_name: str, **props: Any) -> cloudwatch.Metric:
         """This version's metric ``metric_name`` (``AWS/Rekognition``, dimensions ProjectName and
         VersionName); ``props`` are any fields of ``cloudwatch.MetricOptions`` (statistic, period,
-        label, visible, id, ...). Default: Average over 5 minutes, as ``cloudwatch.Metric``'s."""
-        return metrics.version_metric(self, self.project_name, self.project_version_name, metric_name, props)
+        label, visible, id, ...). Default: Average over 5 minutes, as ``cloudwatch.Metric``'s; the
+        account and Region are the version's (an imported version's are its ARN's)."""
+        where = {
+            name: value
+            for name, value in (("account", self.env.account), ("region", self.env.region))
+            if not Token.is_unresolved(value)
+        }
+        return metrics.version_metric(
+            self, self.project_name, self.project_version_name, metric_name, {**where, **props}
+        )
 
     def metric_in_service_inference_units(self, **props: Any) -> cloudwatch.Metric:
         """Inference units the running model uses (Average: one-minute average). Default: Average, 5 min."""

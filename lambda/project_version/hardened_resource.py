@@ -30,7 +30,7 @@ import aws_clients
 import cfn_response_sender
 from botocore.exceptions import BotoCoreError, ClientError
 from crhelper import CfnResource
-from poll_state import ATTRIBUTE_KEYS
+from poll_state import ATTRIBUTE_KEYS, PollState
 from training_watch import stop_schedule
 
 LOG = logging.getLogger(__name__)
@@ -98,6 +98,8 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
         self._undelivered = False
         self._data_at_start = ""
         self.superseded: list[dict[str, Any]] = []  # Data of the earlier requests' polls this one stopped
+        # The running step's state (index._run sets it): a timeout answers with what it holds so far.
+        self.live_state: PollState | None = None
 
     def __call__(self, event: dict[str, Any], context: Any) -> None:
         super().__call__(event, context)
@@ -300,6 +302,8 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
             LOG.error("This poll is about to time out; the next scheduled poll carries on")
             return
         LOG.error("The invocation is about to time out; answering FAILED")
+        if self.live_state is not None:  # the step runs on: its state so far names the version it made
+            self.live_state.save_to(self.Data)
         if "CrHelperRule" in self._event:
             self._remove_polling()
         self._send("FAILED", "The provider Lambda timed out before it could finish this step")
@@ -317,8 +321,8 @@ class HardenedResource(_CrhelperBase):  # type: ignore[misc]
     def _fallback_physical_id(self, event: dict[str, Any]) -> str:
         if event["RequestType"] != "Create":
             return str(event["PhysicalResourceId"])
-        arn = self.Data.get("Arn")
-        return str(arn) if arn else f"not-created:{event['LogicalResourceId']}"[:1024]
+        arn = PollState.from_data(self.Data).arn
+        return arn if arn else f"not-created:{event['LogicalResourceId']}"[:1024]
 
     def _send(self, status: str | None = None, reason: str = "", send_response: Any = None) -> None:
         if self._sent:

@@ -52,9 +52,11 @@ def _run(
     step: Callable[[dict[str, Any], Any, PollState, Session], Answer], event: dict[str, Any], context: Any
 ) -> Answer:
     state = PollState.from_data(helper.Data)
+    helper.live_state = state  # read by crhelper's timeout timer while the step still runs
     try:
         return step(event, context, state, helper)
     finally:
+        helper.live_state = None
         state.save_to(helper.Data)
 
 

@@ -115,6 +115,25 @@ def test_an_imported_versions_environment_is_the_arns() -> None:
     assert (version.env.account, version.env.region) == ("210987654321", "eu-west-1")
 
 
+def test_an_imported_versions_metrics_are_in_its_account_and_region() -> None:
+    # GIVEN a version of another account and Region, imported into a stack of this one
+    stack = cdk.Stack(new_app(), "Here", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    version = ProjectVersion.from_project_version_arn(stack, "Elsewhere", OTHER_ACCOUNT_VERSION_ARN)
+
+    # WHEN its metric is asked for
+    metric = version.metric_in_service_inference_units()
+
+    # THEN CloudWatch is asked in the version's account and Region
+    assert (metric.account, metric.region) == ("210987654321", "eu-west-1")
+
+
+def test_grant_without_actions_is_refused_when_called() -> None:
+    stack = new_stack()
+    role = iam.Role(stack, "Consumer", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    with pytest.raises(ValueError, match="at least one action"):
+        imported_by_arn(stack).grant(role)
+
+
 def test_attributes_name_the_version_when_its_arn_is_a_token() -> None:
     # GIVEN a version ARN known at deploy time only, and its names known now
     stack = new_stack()
@@ -150,12 +169,9 @@ def _metric_option_values() -> dict[str, Any]:
         "unit": cloudwatch.Unit.COUNT,
         "visible": False,
     }
-    fields = [
-        name for name in inspect.signature(cloudwatch.MetricOptions.__init__).parameters if name != "self"
-    ]
-    missing = [name for name in fields if name not in samples]
-    assert not missing, f"add a sample value for the new MetricOptions field(s) {missing}"
-    return {name: samples[name] for name in fields}
+    parameters = inspect.signature(cloudwatch.MetricOptions.__init__).parameters
+    # A field a later aws-cdk-lib adds is passed too, as None (every MetricOptions field is optional).
+    return {name: samples.get(name) for name in parameters if name != "self"}
 
 
 @VERSIONS
@@ -173,6 +189,13 @@ def test_metric_accepts_every_metric_options_field(make: Callable[..., IProjectV
     assert metric.statistic == "Maximum"
     assert metric.label == "Units"
     assert metric.period.to_minutes() == 1
+    assert (metric.id, metric.visible, metric.color, metric.unit) == (
+        "units",
+        False,
+        "#1f77b4",
+        cloudwatch.Unit.COUNT,
+    )
+    assert (metric.account, metric.region) == ("123456789012", "us-east-1")
     assert metric.dimensions == {
         "ProjectName": "shapes",
         "VersionName": version.project_version_name,
@@ -259,9 +282,15 @@ def test_project_refuses_what_cloudformation_cannot_create(props: dict[str, Any]
 
 
 def test_custom_labels_is_the_feature_the_project_has() -> None:
-    # GIVEN the one feature CloudFormation makes, said explicitly
+    # GIVEN the one feature CloudFormation makes, and no auto update, said explicitly
     stack = new_stack()
-    Project(stack, "P", project_name="p", feature=ProjectFeature.CUSTOM_LABELS)
+    Project(
+        stack,
+        "P",
+        project_name="p",
+        feature=ProjectFeature.CUSTOM_LABELS,
+        auto_update=ProjectAutoUpdate.DISABLED,
+    )
 
     # THEN it is the plain project
     synth(stack).resource_count_is("AWS::Rekognition::Project", 1)
@@ -419,7 +448,9 @@ def test_data_sources_bind_render_and_grant_in_one_place() -> None:
     # WHEN the training data is bound to the version
     config = training.bind(version, version)
 
-    # THEN it returns the request member, and the provider may read the manifest and the images
+    # THEN it returns the request member (a mapping equal to the plain dict), and the provider may read
+    # the manifest and the images
+    assert config == dict(config) == config.properties
     assert config.properties == {
         "Assets": [{"GroundTruthManifest": {"S3Object": {"Bucket": "dataset", "Name": "train.manifest"}}}]
     }
@@ -469,6 +500,42 @@ def test_a_given_bucket_is_never_auto_deleted_and_a_given_key_never_scheduled() 
     template = synth(stack)
     template.resource_count_is("Custom::S3AutoDeleteObjects", 0)
     template.all_resources("AWS::KMS::Key", {"DeletionPolicy": "Retain"})
+
+
+def test_a_retained_version_needs_its_key_retained_too() -> None:
+    # GIVEN a retained version encrypted with a key of the app that is deleted with the stack
+    stack = new_stack()
+    key = kms.Key(stack, "UsersKey", removal_policy=cdk.RemovalPolicy.DESTROY)
+    ProjectVersion(stack, "V", project=PROJECT_ARN, kms_key=key, removal_policy=cdk.RemovalPolicy.RETAIN)
+
+    # WHEN synthesized, THEN it is refused, naming the key
+    with pytest.raises(Exception, match="is retained but its KMS key Stack/UsersKey is deleted"):
+        synth(stack)
+
+
+@pytest.mark.parametrize(
+    "make_project",
+    [
+        lambda stack: Project(stack, "Project", project_name="shapes"),
+        lambda stack: rekognition.CfnProject(stack, "Project", project_name="shapes"),
+    ],
+    ids=["Project", "CfnProject"],
+)
+def test_a_retained_version_needs_its_project_retained_too(make_project: Callable[[cdk.Stack], Any]) -> None:
+    # GIVEN a retained version of a project that is deleted with the stack
+    stack = new_stack()
+    ProjectVersion(stack, "V", project=make_project(stack), removal_policy=cdk.RemovalPolicy.RETAIN)
+
+    # WHEN synthesized, THEN it is refused: DeleteProject would refuse while the version is there
+    with pytest.raises(Exception, match="DeleteProject refuses"):
+        synth(stack)
+
+
+def test_a_retained_version_of_a_retained_project_synthesizes() -> None:
+    stack = new_stack()
+    project = Project(stack, "Project", project_name="shapes", removal_policy=cdk.RemovalPolicy.RETAIN)
+    project.add_version("V", removal_policy=cdk.RemovalPolicy.RETAIN)
+    synth(stack).resource_count_is("Custom::RekognitionProjectVersion", 1)
 
 
 def test_another_removal_policy_applied_later_is_refused() -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import ast
 import importlib.metadata
 import inspect
+import re
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import crhelper.resource_helper
@@ -155,3 +157,16 @@ def shape(function: Any) -> list[tuple[str, str, bool]]:
         (p.name, p.kind.name, p.default is not inspect.Parameter.empty)
         for p in inspect.signature(function).parameters.values()
     ]
+
+
+def test_the_polling_event_keys_the_handler_reads_are_the_ones_crhelper_writes() -> None:
+    # GIVEN every crhelper polling-event key the handler's modules name
+    handler = Path(hardened_resource.__file__).parent
+    used = {
+        key for source in handler.glob("*.py") for key in re.findall(r"CrHelper[A-Za-z]+", source.read_text())
+    }
+    # THEN crhelper's _setup_polling still writes each of them into the event its rule carries
+    setup_polling = inspect.getsource(CRHELPER._setup_polling)
+    assert used, "the handler reads crhelper's polling keys"
+    for key in sorted(used):
+        assert f"self._event['{key}'] =" in setup_polling, f"crhelper no longer writes {key}"

@@ -200,3 +200,27 @@ def test_the_response_carries_the_same_attributes(monkeypatch: pytest.MonkeyPatc
     # THEN the response's Data is the attributes, nothing of the state
     assert ATTRIBUTES == ATTRIBUTE_KEYS
     assert [body["Data"] for body in sent] == [ATTRIBUTE_VALUES]
+
+
+def test_a_create_that_times_out_after_making_its_version_answers_with_that_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a Create whose step has made its version (recorded in its live state, not yet in Data)
+    sent: list[dict[str, Any]] = []
+    monkeypatch.setattr(cfn_response_sender, "put", lambda url, body: sent.append(body))
+    resource = HardenedResource(rule_prefix="RekCL-poll-")
+    resource._event = {"RequestType": "Create", "LogicalResourceId": "Classifier"}
+    resource.live_state = PollState()
+    resource.live_state.arn = ARN
+    # WHEN crhelper's timer fires while the step still runs
+    resource._timeout()
+    # THEN the FAILED answer names the version, so the rollback's Delete removes it
+    assert [(body["Status"], body["PhysicalResourceId"]) for body in sent] == [("FAILED", ARN)]
+
+
+def test_a_create_that_times_out_before_making_a_version_answers_with_an_id_of_its_own() -> None:
+    resource = HardenedResource(rule_prefix="RekCL-poll-")
+    resource._event = {"RequestType": "Create", "LogicalResourceId": "Classifier"}
+    resource.live_state = PollState()
+    resource.live_state.save_to(resource.Data)
+    assert resource._fallback_physical_id(resource._event) == "not-created:Classifier"
