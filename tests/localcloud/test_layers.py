@@ -1,8 +1,8 @@
 """The local cloud's rooms: each package imports only from the packages below it, never from one above.
 
-Read bottom-up, a newcomer meets each concept before anything that uses it: the clock, the emulator, the
-one endpoint, the deploy engine, the saved state, CloudFormation's API, the samples, the commands, and
-what tests import.
+Read bottom-up, a newcomer meets each concept before anything that uses it: the clock, IAM's policy
+evaluation, the emulator, the one endpoint, the deploy engine, the saved state, CloudFormation's API, the
+samples, the commands, and what tests import.
 """
 
 from __future__ import annotations
@@ -15,7 +15,18 @@ import pytest
 import localcloud
 
 PACKAGE = Path(localcloud.__file__).resolve().parent
-ROOMS = ("clock", "rekognition", "gateway", "deploy", "state", "cloudformation", "samples", "cli", "testing")
+ROOMS = (
+    "clock",
+    "iam",
+    "rekognition",
+    "gateway",
+    "deploy",
+    "state",
+    "cloudformation",
+    "samples",
+    "cli",
+    "testing",
+)
 ENTRY = ("__init__", "__main__")  # the package itself and ``python -m localcloud``: above every room
 
 
