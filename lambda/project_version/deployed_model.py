@@ -24,6 +24,7 @@ from resource_provider import Provider, Session
 from training_failure import failure_reason
 from version_lifecycle import (
     NotOurs,
+    answered,
     attributes,
     find_version,
     is_transient,
@@ -63,6 +64,11 @@ def _deploy_step(event: dict[str, Any], state: PollState, session: Session, *, p
         if is_transient(error) and not out_of_time(state):
             return ""  # try again at the next poll
         stop_on_failure(event, state)
+        if is_transient(error):
+            raise RuntimeError(
+                f"Rekognition kept answering {answered(error)} until this step's deadline "
+                f"(after {waited(state)}), reading model version {state.arn}; deploy again later"
+            ) from error
         raise
     except Exception:
         stop_on_failure(event, state)
@@ -179,20 +185,23 @@ def trained_version(client: Any, spec: ModelSpec) -> dict[str, Any]:
     if status == "TRAINING_IN_PROGRESS":
         raise RuntimeError(
             f"Model version {spec.version_arn} was still training when the stack stopped waiting for it "
-            "(the ProjectVersion's training_timeout); the rollback deletes it once its training has ended"
+            "(the ProjectVersion's training_timeout, or its watcher gave up after Rekognition kept "
+            "answering errors for 30 minutes); the rollback deletes it once its training has ended"
         )
     return version
 
 
 def stop_started(event: dict[str, Any], state: PollState) -> None:
     """After a failed Update to another version: stop the model this request started (CloudFormation
-    sends no Delete for a failed update's new physical id)."""
+    sends no Delete for a failed update's new physical id). A model still STARTING is left to the
+    rollback's Delete of that new version, which waits for RUNNING and then stops it (stopping is
+    documented for running models only)."""
     if not state.start_asked or state.arn == event.get("PhysicalResourceId"):
         return
     arn, project = str(state.arn), str(event["ResourceProperties"].get("ProjectArn", ""))
     client = aws_clients.rekognition()
     version = find_version(client, project, version_name_of(arn))
-    if version is not None and version["Status"] in SERVING:
+    if version is not None and version["Status"] == "RUNNING":
         client.stop_project_version(ProjectVersionArn=arn)
 
 

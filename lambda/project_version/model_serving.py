@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 from resource_properties import MAX_INFERENCE_UNITS, Units
-from version_lifecycle import NO_SLOT, error_code
+from version_lifecycle import QUOTA_ANSWERS, error_code
 
 SERVING = frozenset({"STARTING", "RUNNING"})
 STARTABLE = frozenset({"TRAINING_COMPLETED", "STOPPED", "FAILED"})
@@ -53,8 +53,10 @@ def serve_step(
     """
     arn, status = str(version["ProjectVersionArn"]), str(version["Status"])
     if units is None:
-        if status in SERVING and ours:
+        if status == "RUNNING" and ours:  # a STARTING one is stopped once it runs (see delete_step)
             return _stop(client, arn, status)
+        if status == "STARTING" and ours:
+            return Step(done=False, status=status)
         return Step(done=status != "STOPPING" or not ours, status=status)
     if status == "RUNNING" and units.matches(version):
         return Step(done=True, status=status)
@@ -84,7 +86,7 @@ def _start(client: Any, starter: Any, project_arn: str, version: Mapping[str, An
     try:
         starter.start_project_version(ProjectVersionArn=arn, **units.request)
     except ClientError as error:
-        if error_code(error) in NO_SLOT:
+        if error_code(error) in QUOTA_ANSWERS:
             raise StartFailed(quota_reason(client, project_arn, version, units, error)) from error
         if error_code(error) != "ResourceInUseException":
             raise

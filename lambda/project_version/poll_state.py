@@ -65,7 +65,12 @@ ATTRIBUTE_KEYS = (
     "EvaluationSummaryKey",
     "BillableTrainingTimeInSeconds",
 )
-TIME_KEYS = {"started": "Started", "deadline": "Deadline", "waiting_since": "WaitingSince"}
+TIME_KEYS = {
+    "started": "Started",
+    "deadline": "Deadline",
+    "waiting_since": "WaitingSince",
+    "failing_since": "FailingSince",
+}
 FLAG_KEYS = {"serving": "Serving", "gated": "Gated", "start_asked": "StartAsked", "owned": "Owned"}
 PHASE_KEYS = frozenset(phase.value for phase in PHASE_ORDER)
 KNOWN_KEYS = frozenset({*TEXT_KEYS.values(), *TIME_KEYS.values(), *FLAG_KEYS.values(), *PHASE_KEYS})
@@ -83,6 +88,9 @@ class PollState:
     # No training slot yet: since when it waits, and what CreateProjectVersion last answered.
     waiting_since: float | None = None
     waiting_for: str | None = None
+    # Since when the polls have met only transient errors (the guide: service errors during training
+    # surface as InternalServerError), none since.
+    failing_since: float | None = None
     phase: Phase = Phase.MAIN
     abandoned: str | None = None  # the failed update's version, while phase is CLEANING_ABANDONED
     target: str | None = None  # the version a Delete deletes (when it is not the physical id)

@@ -41,6 +41,10 @@ EVENTBRIDGE_NAME_MAX = 64
 SIGNAL_RETRY_SECONDS = 30.0  # CloudFormation starts the next wait moments after the previous completes
 # When the watcher logs progress (seconds of training): every 10 minutes for the first hour, then hourly.
 FIRST_HOUR_STEP, LATER_STEP = 600, 3600
+# The Custom Labels guide: service errors during training surface as InternalServerError from
+# DescribeProjectVersions. A watch that keeps getting errors for this long gives up (releasing the stack's
+# waits, so that the next resource fails with a Reason) instead of holding the stack to training_timeout.
+FAILING_GIVE_UP_SECONDS = 30 * 60
 LOG = logging.getLogger(__name__)
 
 
@@ -58,6 +62,7 @@ class Watch:
     deadline: float  # when to give up: the chain's end less a margin
     signalled: int = 0  # waits already released
     current_since: float = 0.0  # when the open wait began
+    failing_since: float | None = None  # when the polls began to meet errors, none since
 
     def as_input(self) -> str:
         return json.dumps({WATCH_KEY: asdict(self)})
@@ -142,14 +147,21 @@ def watch_step(
     try:
         version = find_version(rekognition, watch.project_arn, watch.version_name)
     except (ClientError, BotoCoreError) as error:
-        if is_transient(error) and now < watch.deadline:
+        if watch.failing_since is None:
+            watch.failing_since = now
+        failing = now - watch.failing_since
+        if is_transient(error) and now < watch.deadline and failing < FAILING_GIVE_UP_SECONDS:
             return False  # not yet: the next poll looks again
         # the stack must not wait out its wait conditions for nothing: the next resource says why
         code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
         LOG.warning(
-            "Cannot watch the training of %s (%s): releasing the stack's waits", watch.version_arn, code
+            "Cannot watch the training of %s (%s, for %s): releasing the stack's waits",
+            watch.version_arn,
+            code,
+            duration_text(failing),
         )
         return _release(watch, signaller, "watch-failed")
+    watch.failing_since = None
     if (
         version is None
         or version["ProjectVersionArn"] != watch.version_arn

@@ -27,15 +27,19 @@ TRANSIENT = frozenset(
         "RequestTimeoutException",
     }
 )
-# CreateProjectVersion's answers when the account trains as many versions as it may (2; 1 in Sydney).
-# Which one the training quota returns is not documented: both mean "no slot now".
-NO_SLOT = frozenset({"LimitExceededException", "ServiceQuotaExceededException"})
+# StartProjectVersion's answers when the account runs as many models as it may: both fail a start at once.
+QUOTA_ANSWERS = frozenset({"LimitExceededException", "ServiceQuotaExceededException"})
+# CreateProjectVersion's answer when the account trains as many versions as it may (2; 1 in Sydney): a
+# slot frees when a training ends, so it is waited for. Its ServiceQuotaExceededException (such as the
+# versions a project may hold) never frees by itself: it fails at once (QuotaExceeded).
+NO_SLOT = frozenset({"LimitExceededException"})
 # Tries of one CreateProjectVersion call against throttling and 5xx (never against NO_SLOT).
 CREATE_ATTEMPTS = 3
 # What a delete has to wait for, and why, in words for a FAILED Reason.
 WAIT_REASONS = {
     "TRAINING_IN_PROGRESS": "it is still training, and Rekognition cannot delete a model while it trains",
-    "STARTING": "it is starting; it is stopped first",
+    "STARTING": "it is starting, and Rekognition documents stopping a running model only; it is stopped "
+    "once RUNNING",
     "RUNNING": "it is running; it is stopped first",
     "STOPPING": "it is stopping",
     "DELETING": "Rekognition is deleting it",
@@ -45,6 +49,10 @@ WAIT_REASONS = {
 
 class NotOurs(RuntimeError):
     """A version with the requested name exists and this resource did not create it."""
+
+
+class QuotaExceeded(RuntimeError):
+    """CreateProjectVersion answered a quota that waiting does not free."""
 
 
 def is_transient(error: Exception) -> bool:
@@ -60,6 +68,14 @@ def no_training_slot(error: Exception) -> bool:
 
 def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def answered(error: Exception) -> str:
+    """The error in a few words for a Reason: its code and (the start of) its message."""
+    if isinstance(error, ClientError):
+        message = str(error.response.get("Error", {}).get("Message", ""))
+        return f"{error_code(error)} ({message[:160]})" if message else error_code(error)
+    return type(error).__name__
 
 
 def is_version_arn(value: str) -> bool:
@@ -115,13 +131,24 @@ def start_training(client: Any, spec: VersionSpec, owner: str, trainer: Any | No
     """CreateProjectVersion, or adopt the version a previous attempt of this same request created.
 
     ``trainer`` makes the Create call (one attempt per call, see ``create_version``); lookups use
-    ``client``. A quota answer (``NO_SLOT``) is raised for the caller to wait for a slot.
+    ``client``. A quota answer (``NO_SLOT``) is raised for the caller to wait for a slot, unless the
+    version is already there: a retried Create whose first answer was lost adopts its own version whatever
+    the order in which the service checks the name and the quota (it is not documented).
     """
     request = {**spec.request, "VersionName": spec.version_name, "Tags": {**spec.tags, OWNER_TAG: owner}}
     try:
         return create_version(trainer or client, request)
     except ClientError as error:
-        if error_code(error) != "ResourceInUseException":
+        code = error_code(error)
+        if code == "ServiceQuotaExceededException":
+            message = str(error.response.get("Error", {}).get("Message", ""))
+            raise QuotaExceeded(
+                f"Model version {spec.version_name} was not created: CreateProjectVersion answered "
+                f"ServiceQuotaExceededException ({message or 'no message'}), a quota that waiting does not "
+                "free, such as the model versions a project may hold. Delete the versions the project no "
+                "longer needs, or ask for a higher quota in Service Quotas (Amazon Rekognition)."
+            ) from error
+        if code != "ResourceInUseException" and code not in NO_SLOT:
             raise
         existing = find_version(client, spec.project_arn, spec.version_name)
         if existing is None:
@@ -185,7 +212,7 @@ def delete_step(client: Any, project_arn: str, arn: str) -> DeleteProgress:
         return DeleteProgress(gone=True)
     status = str(version["Status"])
     try:
-        if status in ("RUNNING", "STARTING"):
+        if status == "RUNNING":  # a STARTING one is waited for: stopping is documented for running models
             client.stop_project_version(ProjectVersionArn=arn)
         elif status not in WAIT_REASONS:
             client.delete_project_version(ProjectVersionArn=arn)

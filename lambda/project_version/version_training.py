@@ -19,9 +19,10 @@ from poll_state import PollState
 from resource_properties import PropertyError, VersionSpec, parse
 from resource_provider import Session
 from training_failure import failure_reason
+from training_watch import FAILING_GIVE_UP_SECONDS
 from version_lifecycle import (
+    answered,
     attributes,
-    error_code,
     find_version,
     is_transient,
     no_training_slot,
@@ -72,14 +73,6 @@ def begin_training(event: dict[str, Any], spec: VersionSpec, state: PollState) -
         state.record(attributes(version))
         return True
     return False
-
-
-def answered(error: Exception) -> str:
-    """The error in a few words for a Reason: its code and (the start of) its message."""
-    if isinstance(error, ClientError):
-        message = str(error.response.get("Error", {}).get("Message", ""))
-        return f"{error_code(error)} ({message[:160]})" if message else error_code(error)
-    return type(error).__name__
 
 
 def wait_for_slot(
@@ -151,9 +144,19 @@ def watch_training(event: dict[str, Any], state: PollState, *, replacing: bool) 
     try:
         version = find_version(client, spec.project_arn, spec.version_name)
     except (ClientError, BotoCoreError) as error:
-        if is_transient(error):
+        if not is_transient(error):
+            raise
+        state.failing_since = state.failing_since or time.time()
+        failing = time.time() - state.failing_since
+        if failing < FAILING_GIVE_UP_SECONDS:
             return None
-        raise
+        what = "the rollback deletes the replacement once training ends" if replacing else ""
+        raise RuntimeError(
+            f"Rekognition answered DescribeProjectVersions with {answered(error)} for {int(failing)} s "
+            f"while model version {arn} trained: the Custom Labels guide reports service errors during "
+            f"training this way. Deploy again later. {what}".strip()
+        ) from error
+    state.failing_since = None
     if version is None:
         raise RuntimeError(f"Model version {arn} disappeared while it was training")
     status = version["Status"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import threading
 from collections.abc import Callable, Sequence
@@ -50,6 +51,8 @@ class Quotas:
     """The account's Custom Labels quotas (AWS General Reference defaults)."""
 
     concurrent_trainings: int = 2
+    # Regions that train fewer at once (the General Reference: Asia Pacific (Sydney) trains one).
+    concurrent_trainings_in: tuple[tuple[str, int], ...] = (("ap-southeast-2", 1),)
     running_models: int = 2
     inference_units: int = 5
     projects: int = 100
@@ -65,6 +68,11 @@ class Records:
     versions: dict[str, VersionRecord]
     tags: dict[str, dict[str, str]]
     last_ms: int
+
+
+def trainings_allowed(quotas: Quotas, region: str) -> int:
+    """How many versions ``region`` trains at once for one account."""
+    return dict(quotas.concurrent_trainings_in).get(region, quotas.concurrent_trainings)
 
 
 class ServiceCore:
@@ -148,7 +156,9 @@ class ServiceCore:
     def _page(member: str, items: Sequence[Any], params: Params, scope: Any) -> dict[str, Any]:
         """``{member: one page of items}`` and a ``NextToken`` when more follow; a token only serves the
         query (``scope``) it came from."""
-        scope = json.dumps(scope, sort_keys=True)
+        # The token names its query by a digest: the query itself (ten VersionNames of 255 characters)
+        # would make a token longer than the 1024 characters the API accepts back.
+        scope = hashlib.sha256(json.dumps(scope, sort_keys=True).encode()).hexdigest()[:16]
         start = 0
         token = params.get("NextToken")
         if token:

@@ -14,7 +14,16 @@ from functools import cached_property
 from typing import Any
 
 from . import dataset_entries, manifests, training, training_outputs
-from .core import DEFAULT_ACCOUNT, Durations, Handler, Params, Quotas, Records, creation_order
+from .core import (
+    DEFAULT_ACCOUNT,
+    Durations,
+    Handler,
+    Params,
+    Quotas,
+    Records,
+    creation_order,
+    trainings_allowed,
+)
 from .datasets import DatasetOperations
 from .errors import ServiceError, in_use, invalid, limit_exceeded, not_found
 from .images import ImageError, image_features, inspect_image
@@ -250,10 +259,11 @@ class CustomLabelsService(DatasetOperations):
             for v in self._versions.values()
             if v.status == "TRAINING_IN_PROGRESS" and v.project.region == region
         ]
-        if len(training_now) >= self.quotas.concurrent_trainings:
+        allowed = trainings_allowed(self.quotas, region)
+        if len(training_now) >= allowed:
             raise limit_exceeded(
                 f"{len(training_now)} models are already training; the account allows "
-                f"{self.quotas.concurrent_trainings} concurrent trainings."
+                f"{allowed} concurrent trainings."
             )
         now = self.clock.now()
         arn = f"{self._arn_prefix(region)}/{project.name}/version/{name}/{self._new_ms(now)}"
@@ -342,7 +352,9 @@ class CustomLabelsService(DatasetOperations):
 
     def _stop_project_version(self, region: str, params: Params) -> dict[str, Any]:
         version = self._version(params["ProjectVersionArn"], region)
-        if version.status not in ("RUNNING", "STARTING"):
+        # The API reference documents stopping a running model only; a starting one is refused, so that
+        # no caller relies on stopping a model before it runs.
+        if version.status != "RUNNING":
             raise in_use(f"The model version cannot be stopped while its status is {version.status}.")
         version.status, version.status_message = "STOPPING", "The model is stopping."
         version.start_fails = None

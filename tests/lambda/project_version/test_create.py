@@ -204,6 +204,31 @@ def test_the_poll_deadline_answers_failed_before_cloudformation_gives_up(
     assert versions(cfn.cloud, properties["ProjectArn"]) == []
 
 
+def test_errors_for_thirty_minutes_while_training_end_the_wait_with_a_reason(
+    cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any]
+) -> None:
+    # GIVEN a training whose DescribeProjectVersions keeps answering InternalServerError (the guide's word
+    # for service errors during training), well within the one-hour ServiceTimeout
+    event = cfn.event("Create", "Classifier", properties)
+    cloud.service.faults.fail_until(
+        "DescribeProjectVersions", "InternalServerError", until=clock.now() + 7200
+    )
+    # WHEN created and polled
+    outcome = cfn.send(event)
+    # THEN after thirty minutes of errors it answers FAILED saying what Rekognition answered, not that
+    # it ran out of time, and the version it made is the physical id
+    assert outcome.status == "FAILED"
+    assert "answered DescribeProjectVersions with InternalServerError" in outcome.reason
+    assert "for 18" in outcome.reason  # 1800-1860 s: thirty minutes of one-minute polls
+    assert 30 <= outcome.polls <= 32
+    assert cfn.leftovers()["rules"] == [] and cfn.leftovers()["permissions"] == []
+    # AND once the service answers again, the rollback Delete removes the version
+    cloud.service.faults.clear()
+    rollback = cfn.send(cfn.event("Delete", "Classifier", properties, physical_id=outcome.physical_id))
+    assert rollback.status == "SUCCESS"
+    assert versions(cfn.cloud, properties["ProjectArn"]) == []
+
+
 def test_a_255_character_logical_id_gets_a_short_rule_name(
     cfn: CloudFormation, properties: dict[str, Any]
 ) -> None:

@@ -110,6 +110,28 @@ def test_delete_of_a_running_version_stops_it_first(
     assert_nothing_left_polling(cfn)
 
 
+def test_delete_of_a_starting_version_waits_for_it_to_run_and_then_stops_it(
+    cfn: CloudFormation,
+    cloud: LocalCloud,
+    rekognition: Any,
+    clock: ManualClock,
+    properties: dict[str, Any],
+    project_arn: str,
+) -> None:
+    # GIVEN a trained version that is still starting (stopping is documented for running models only,
+    # and the emulator refuses it before RUNNING)
+    arn = trained_directly(rekognition, properties, clock=clock)
+    rekognition.start_project_version(ProjectVersionArn=arn, MinInferenceUnits=1)
+    assert status_of(rekognition, project_arn, arn) == "STARTING"
+    # WHEN CloudFormation deletes it
+    outcome = cfn.send(delete_event(cfn, properties, arn))
+    # THEN the handler waited for RUNNING, stopped it once (never refused), deleted it, answered SUCCESS
+    assert outcome.status == "SUCCESS", outcome.reason
+    assert [c.error for c in cloud.service.calls.calls(["StopProjectVersion"])] == [""]
+    assert versions(cfn, project_arn) == {}
+    assert_nothing_left_polling(cfn)
+
+
 def test_delete_of_a_training_version_waits_for_the_training_to_end(
     cfn: CloudFormation, rekognition: Any, clock: ManualClock, properties: dict[str, Any], project_arn: str
 ) -> None:

@@ -106,6 +106,7 @@ def full_state(phase: Phase) -> PollState:
         deadline=1764550440.25,
         waiting_since=1764547230.5,
         waiting_for="ThrottlingException",
+        failing_since=1764547290.75,
         phase=phase,
         abandoned=OLD_ARN if phase is Phase.CLEANING_ABANDONED else None,
         target=ARN,

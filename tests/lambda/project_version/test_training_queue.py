@@ -55,9 +55,12 @@ def test_a_create_without_a_slot_waits_and_succeeds_once_one_frees(
     creates = [c.error for c in calls if c.operation == CREATE]
     assert creates == ["LimitExceededException"] * 3 + [""]
     assert outcome.polls == 6
+    # AND each quota answer was checked against the name (a version of ours there would be adopted)
+    waiting = [c.operation for c in calls[: 2 * 3]]
+    assert waiting == [CREATE, "DescribeProjectVersions"] * 3
     # AND once training had started, each poll made one call (the ARN was kept for the next poll):
     # the Describe after the successful Create, then one per training poll, nothing else
-    assert [c.operation for c in calls[len(creates) :]] == ["DescribeProjectVersions"] * 4
+    assert [c.operation for c in calls[2 * 3 + 1 :]] == ["DescribeProjectVersions"] * 4
     assert cfn.leftovers()["rules"] == [] and cfn.leftovers()["permissions"] == []
 
 
@@ -160,7 +163,6 @@ def test_a_waiting_create_ends_with_one_version_whatever_happens_when_the_slot_f
 @pytest.mark.parametrize(
     ("code", "count"),
     [
-        ("ServiceQuotaExceededException", 1),  # the other modelled quota answer: no slot now either
         ("ThrottlingException", 3),  # more than the first invocation's own attempts
         ("InternalServerError", 3),
     ],
@@ -177,3 +179,44 @@ def test_a_create_refused_for_a_while_waits_and_then_trains(
     assert [c.error for c in cloud.service.calls.calls([CREATE])] == [code] * count + [""]
     assert len(versions(cfn.cloud, properties["ProjectArn"])) == 1
     assert outcome.polls == 1 + 3  # one poll to start, three of training
+
+
+def test_a_quota_that_waiting_does_not_free_fails_the_create_at_once_naming_it(
+    cfn: CloudFormation, cloud: LocalCloud, properties: dict[str, Any]
+) -> None:
+    # GIVEN CreateProjectVersion answers ServiceQuotaExceededException (e.g. the project holds the most
+    # model versions it may): unlike the training-slot quota, no training that ends frees it
+    cloud.service.faults.fail_next(
+        CREATE, "ServiceQuotaExceededException", message="The project already has 100 model versions."
+    )
+    # WHEN CloudFormation creates the resource
+    outcome = cfn.send(cfn.event("Create", "Classifier", properties))
+    # THEN it fails at once, naming the answer and what to do, having made one call and nothing else
+    assert outcome.status == "FAILED"
+    assert outcome.polls == 0
+    assert "ServiceQuotaExceededException (The project already has 100 model versions.)" in outcome.reason
+    assert "a quota that waiting does not free" in outcome.reason
+    assert [c.error for c in cloud.service.calls.calls([CREATE])] == ["ServiceQuotaExceededException"]
+    assert versions(cfn.cloud, properties["ProjectArn"]) == []
+    assert cfn.leftovers()["rules"] == [] and cfn.leftovers()["permissions"] == []
+
+
+def test_a_retried_create_adopts_its_version_even_if_the_quota_is_checked_before_the_name(
+    cfn: CloudFormation, cloud: LocalCloud, clock: ManualClock, properties: dict[str, Any]
+) -> None:
+    # GIVEN a CreateProjectVersion that trains the version but whose answer is lost, after which every
+    # CreateProjectVersion is answered with the training-slot quota rather than with the name in use (AWS
+    # does not document which it checks first), for longer than the request may wait
+    faults = cloud.service.faults
+    faults.lose_next_answers(CREATE)
+    faults.interrupt_after(
+        CREATE, lambda: faults.fail_until(CREATE, "LimitExceededException", until=clock.now() + 10 * 3600)
+    )
+    # WHEN CloudFormation creates the resource
+    outcome = cfn.send(cfn.event("Create", "Classifier", properties))
+    # THEN the handler looked the name up and adopted its own version: one version, SUCCESS with its ARN
+    assert outcome.status == "SUCCESS", outcome.reason
+    assert cloud.service.calls.count(CREATE, "LimitExceededException") >= 1
+    (ours,) = versions(cfn.cloud, properties["ProjectArn"])
+    assert outcome.physical_id == ours["ProjectVersionArn"]
+    assert cfn.leftovers()["rules"] == [] and cfn.leftovers()["permissions"] == []

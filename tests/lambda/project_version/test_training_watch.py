@@ -112,3 +112,45 @@ def test_a_failed_training_releases_the_waits_with_an_id(
     done = watch_step(watch, cloud.client("rekognition"), signaller, clock.now(), 900)
     # THEN the open wait is released with an id, never the message (SignalResource carries no Reason)
     assert done and signaller.heard == [("Wait1", "SUCCESS", "training-failed")]
+
+
+def test_errors_for_thirty_minutes_release_the_waits_instead_of_holding_them_to_training_timeout(
+    cloud: LocalCloud, clock: ManualClock, project_arn: str, dataset: Uploaded
+) -> None:
+    # GIVEN a training whose DescribeProjectVersions keeps answering InternalServerError (the guide's
+    # word for service errors during training)
+    watch = training(cloud, project_arn, dataset)
+    cloud.service.faults.fail_until(
+        "DescribeProjectVersions", "InternalServerError", until=clock.now() + 2 * HOUR
+    )
+    signaller: Any = Heard(cloudformation=None, stack_id="s")
+    rekognition = cloud.client("rekognition")
+    # WHEN the watcher polls through 29 minutes of errors, then once more after 30
+    held = [
+        watch_step(watch, rekognition, signaller, clock.now() + minutes * 60, 900) for minutes in (0, 10, 29)
+    ]
+    released = watch_step(watch, rekognition, signaller, clock.now() + 30 * 60, 900)
+    # THEN it held the waits while the errors were young, and then released them for the next resource to
+    # fail with a Reason, long before training_timeout
+    assert held == [False, False, False]
+    assert released and signaller.heard == [("Wait1", "SUCCESS", "watch-failed")]
+
+
+def test_an_answer_between_errors_starts_the_thirty_minutes_again(
+    cloud: LocalCloud, clock: ManualClock, project_arn: str, dataset: Uploaded
+) -> None:
+    # GIVEN a watch that met errors for 20 minutes
+    watch = training(cloud, project_arn, dataset)
+    signaller: Any = Heard(cloudformation=None, stack_id="s")
+    rekognition = cloud.client("rekognition")
+    start = clock.now()
+    cloud.service.faults.fail_until("DescribeProjectVersions", "InternalServerError", until=start + 20 * 60)
+    assert not watch_step(watch, rekognition, signaller, start, 900)
+    # WHEN an answer comes at 21 minutes, and errors again from 25 to 50 minutes
+    clock.advance(21 * 60)
+    assert not watch_step(watch, rekognition, signaller, clock.now(), 900)
+    cloud.service.faults.fail_until("DescribeProjectVersions", "InternalServerError", until=start + 3 * HOUR)
+    still = watch_step(watch, rekognition, signaller, start + 25 * 60, 900)
+    before_thirty = watch_step(watch, rekognition, signaller, start + 50 * 60, 900)
+    # THEN only errors for 30 minutes in a row give up
+    assert not still and not before_thirty and signaller.heard == []

@@ -27,6 +27,7 @@ from botocore.exceptions import (
 from resource_properties import OWNER_TAG, VersionSpec, parse
 from version_lifecycle import (
     NotOurs,
+    QuotaExceeded,
     attributes,
     delete_step,
     find_version,
@@ -255,12 +256,24 @@ def test_start_training_does_not_adopt_a_version_trained_from_other_data(
 def test_start_training_passes_on_other_service_errors(
     rekognition: Any, spec: VersionSpec, cloud: LocalCloud
 ) -> None:
-    # GIVEN the project is at its model-version quota
-    cloud.service.faults.fail_next("CreateProjectVersion", "ServiceQuotaExceededException")
+    # GIVEN the caller may not train in the project
+    cloud.service.faults.fail_next("CreateProjectVersion", "AccessDeniedException")
     # WHEN training starts THEN the service's error reaches the caller unchanged
     with pytest.raises(ClientError) as caught:
         start_training(rekognition, spec, owner_of(spec))
-    assert error_code(caught) == "ServiceQuotaExceededException"
+    assert error_code(caught) == "AccessDeniedException"
+
+
+def test_start_training_names_a_quota_that_waiting_does_not_free(
+    rekognition: Any, spec: VersionSpec, cloud: LocalCloud
+) -> None:
+    # GIVEN the project is at its model-version quota
+    cloud.service.faults.fail_next(
+        "CreateProjectVersion", "ServiceQuotaExceededException", message="The project has 100 versions."
+    )
+    # WHEN training starts THEN it fails for good, saying which answer and what to do
+    with pytest.raises(QuotaExceeded, match=r"ServiceQuotaExceededException \(The project has 100 versions"):
+        start_training(rekognition, spec, owner_of(spec))
 
 
 # -- find_version ---------------------------------------------------------------------------------------
@@ -497,8 +510,9 @@ Setup = Callable[[Any, str, ManualClock, LocalCloud], None]
         pytest.param(
             start,
             "STARTING",
-            [
-                Step(0, STOP, False, "STARTING", "starting"),
+            [  # stopping is documented for running models: it waits for RUNNING, then stops
+                Step(0, None, False, "STARTING", "starting"),
+                Step(DURATIONS.starting, STOP, False, "RUNNING", "running"),
                 Step(DURATIONS.stopping, DELETE, False, "STOPPED"),
                 *DELETED,
             ],

@@ -127,6 +127,22 @@ def test_version_pages_chain_by_next_token(listed: Listed, max_results: int, siz
     assert [name for page in pages for name in version_names(page)] == VERSIONS[::-1]
 
 
+def test_a_token_for_long_version_names_fits_the_api_and_serves_again(listed: Listed) -> None:
+    # GIVEN a query naming ten versions, three of them with names of the longest length (255)
+    names = [*VERSIONS, *(f"{i}" * 255 for i in range(3))]
+    # WHEN it is paged three at a time
+    pages = all_pages(
+        listed.rekognition.describe_project_versions,
+        ProjectArn=listed.project_arn,
+        VersionNames=names,
+        MaxResults=3,
+    )
+    # THEN every token fits the 1024 characters the API takes back, and the pages list the seven once
+    tokens = [page["NextToken"] for page in pages if "NextToken" in page]
+    assert tokens and all(len(token) <= 1024 for token in tokens)
+    assert [name for page in pages for name in version_names(page)] == VERSIONS[::-1]
+
+
 def test_boto3_paginator_walks_the_same_pages(listed: Listed) -> None:
     # GIVEN boto3's own paginator for DescribeProjectVersions
     paginator = listed.rekognition.get_paginator("describe_project_versions")

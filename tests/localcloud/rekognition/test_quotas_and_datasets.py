@@ -150,6 +150,19 @@ def test_third_concurrent_training_waits_for_a_free_slot(account: Account, first
     assert account.status(third) == "TRAINING_IN_PROGRESS"
 
 
+def test_sydney_trains_one_version_at_a_time_where_other_regions_train_two(account: Account) -> None:
+    # GIVEN an account's Custom Labels in Asia Pacific (Sydney), beside us-east-1
+    sydney = Account(
+        account.cloud, account.clock, account.cloud.client("rekognition", region="ap-southeast-2")
+    )
+    # WHEN one version trains there
+    sydney.create_version(sydney.project(), name="first")
+    # THEN a second one there is over the limit, while us-east-1 still trains two
+    assert sydney.refused(sydney.create_version, project_arn=sydney.project()) == "LimitExceededException"
+    account.create_version(account.project(), name="a")
+    account.create_version(account.project(), name="b")
+
+
 def test_third_running_model_waits_for_one_to_stop(account: Account) -> None:
     # GIVEN three trained versions (trained two at a time)
     first, second = account.trained(), account.trained()
@@ -159,12 +172,11 @@ def test_third_running_model_waits_for_one_to_stop(account: Account) -> None:
     start(ProjectVersionArn=first, MinInferenceUnits=1)
     start(ProjectVersionArn=second, MinInferenceUnits=1)
     assert account.refused(start, ProjectVersionArn=third, MinInferenceUnits=1) == "LimitExceededException"
-    # AND while one is running and one starting (the second was stopped, then started again)
-    account.clock.advance(1)
+    # AND while one is running and one starting (the second was stopped once it ran, then started again)
+    account.clock.advance(DURATIONS.starting)
     account.rekognition.stop_project_version(ProjectVersionArn=second)
     account.clock.advance(DURATIONS.stopping)
     start(ProjectVersionArn=second, MinInferenceUnits=1)
-    account.clock.advance(DURATIONS.starting - DURATIONS.stopping - 1)
     assert (account.status(first), account.status(second)) == ("RUNNING", "STARTING")
     assert account.refused(start, ProjectVersionArn=third, MinInferenceUnits=1) == "LimitExceededException"
     # AND while both are running

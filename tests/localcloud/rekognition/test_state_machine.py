@@ -182,7 +182,7 @@ TRANSITIONS: dict[str, dict[str, Moves | str]] = {
     "TRAINING_IN_PROGRESS": {"Start": IN_USE, "Stop": IN_USE, "Delete": IN_USE},
     "TRAINING_COMPLETED": {"Start": STARTS, "Stop": IN_USE, "Delete": DELETES},
     "TRAINING_FAILED": {"Start": IN_USE, "Stop": IN_USE, "Delete": DELETES},
-    "STARTING": {"Start": IN_USE, "Stop": STOPS, "Delete": IN_USE},
+    "STARTING": {"Start": IN_USE, "Stop": IN_USE, "Delete": IN_USE},  # Stop: documented for RUNNING only
     "RUNNING": {"Start": IN_USE, "Stop": STOPS, "Delete": IN_USE},
     "FAILED": {"Start": STARTS, "Stop": IN_USE, "Delete": DELETES},
     "STOPPING": {"Start": IN_USE, "Stop": IN_USE, "Delete": IN_USE},
