@@ -103,7 +103,7 @@ def _output_problem(s3: Any, spec: VersionSpec) -> str | None:
         if status == 403:
             return (
                 f"output bucket s3://{bucket}: not this account's ({account}), or the provider's role may "
-                "not list it (403)"
+                "not list it (s3:ListBucket, which HeadBucket needs: 403)"
             )
         return _undecided("HeadBucket", error)
     except BotoCoreError as error:

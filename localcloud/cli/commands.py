@@ -9,6 +9,7 @@ until interrupted.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import json
 import sys
@@ -73,6 +74,7 @@ class Options:
     workspace: Workspace
     durations: Durations = LOCAL_DURATIONS
     time_scale: float = DEFAULT_TIME_SCALE  # one clock: phases, schedules, timeouts, the handler's time
+    enforce_iam: bool = True  # deployed functions' requests authorized against IAM (--no-enforce-iam)
 
 
 @contextlib.contextmanager
@@ -86,7 +88,9 @@ def opened(options: Options, *, port: int = 0, read_only: bool = False) -> Itera
     workspace = options.workspace
     with workspace.locked():
         clock = ScaledClock.continuing(options.time_scale, workspace.clock_anchor())
-        with LocalCloud(port=port, durations=options.durations, clock=clock) as cloud:
+        with LocalCloud(
+            port=port, durations=options.durations, clock=clock, enforce_iam=options.enforce_iam
+        ) as cloud:
             loaded = snapshots.load(cloud, workspace.snapshot_file)  # a bad file stops here, intact
             if not loaded and workspace.stack_names() and not read_only:
                 raise CommandError(_records_without_cloud(workspace))
@@ -246,6 +250,7 @@ def status_report(workspace: Workspace, cloud: LocalCloud, *, cloud_saved: bool)
     return {
         "format": STATUS_FORMAT,
         "state": str(workspace.root.resolve()),
+        "iam": "enforced" if cloud.enforces_iam else "not enforced",
         "stacks": stacks,
         "cloud": found,
         "problems": problems,
@@ -339,6 +344,11 @@ def invoke(options: Options, name: str, payload: Mapping[str, Any]) -> int:
         function = _function_named(workspace, cloud, name)
         try:
             config = function.config(region=REGION, account=cloud.service.account)
+            role = str(function.properties.get("Role", ""))
+            if role.startswith("arn:"):  # as Lambda runs it: its execution role's session
+                config = dataclasses.replace(
+                    config, credentials=cloud.role_credentials(role, function.physical_id)
+                )
             with cloud.service.clock.working():
                 invocation = run_function(
                     config,

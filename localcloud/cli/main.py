@@ -49,6 +49,7 @@ _DEFAULTS = {
     "state": DEFAULT_STATE_DIR,
     "training_seconds": DEFAULT_TRAINING_SECONDS,
     "time_scale": DEFAULT_TIME_SCALE,
+    "enforce_iam": True,
 }
 
 
@@ -106,6 +107,14 @@ def _common_options() -> Parser:
         help="how many times faster than real time the local cloud's clock runs: trainings, starts and "
         "stops, EventBridge schedules, ServiceTimeout and the handler's own time "
         f"(default {DEFAULT_TIME_SCALE:g})",
+    )
+    common.add_argument(
+        "--no-enforce-iam",
+        dest="enforce_iam",
+        action="store_false",
+        default=argparse.SUPPRESS,
+        help="let deployed functions do anything (by default their requests are authorized against their "
+        "execution role's policies and the resources' policies, as AWS does)",
     )
     return common
 
@@ -340,7 +349,9 @@ def run(args: argparse.Namespace) -> int:
     from . import commands
 
     durations = replace(commands.LOCAL_DURATIONS, training=args.training_seconds)
-    options = commands.Options(Workspace(args.state), durations=durations, time_scale=args.time_scale)
+    options = commands.Options(
+        Workspace(args.state), durations=durations, time_scale=args.time_scale, enforce_iam=args.enforce_iam
+    )
     try:
         if args.command == "deploy":
             return commands.deploy(options, _stack_source(args))

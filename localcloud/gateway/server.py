@@ -12,8 +12,10 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from ..clock import Clock, SystemClock
+from ..iam.sessions import Sessions
 from ..rekognition.backends import Boto3Backends
 from ..rekognition.service import DEFAULT_ACCOUNT, CustomLabelsService, Durations, Quotas
+from .authorization import Authorizer
 from .background import BackgroundServer
 from .signals import SignalBoard
 from .wsgi import CloudFormationHandler, LocalCloudApp
@@ -83,8 +85,15 @@ class LocalCloud(BackgroundServer):
         durations: Durations | None = None,
         quotas: Quotas | None = None,
         account: str = DEFAULT_ACCOUNT,
+        enforce_iam: bool = True,
     ) -> None:
+        """
+        :param enforce_iam: authorize the requests of deployed functions (made with their execution role's
+            session credentials, ``role_credentials``) against IAM, as AWS does. Default: True.
+        """
         self._host, self._port = host, port
+        self.sessions = Sessions()
+        self.authorizer = Authorizer(self.sessions, enforce=enforce_iam)
         clock = clock or SystemClock()
         self._options: dict[str, Any] = {
             "clock": clock,
@@ -119,11 +128,23 @@ class LocalCloud(BackgroundServer):
         )
         backends = Boto3Backends(self.endpoint_url)
         self._service = CustomLabelsService(objects=backends, keys=backends, **self._options)
-        self._server.app = LocalCloudApp(self._service, fallback=moto, signals=self.signals)
+        self._server.app = LocalCloudApp(
+            self._service, fallback=moto, signals=self.signals, authorizer=self.authorizer
+        )
         self._served = ServedCloud(self.endpoint_url)
         self._serve(self._server, "localcloud")
         self._post("/moto-api/reset")  # moto keeps state per process: every local cloud starts empty
         return self
+
+    @property
+    def enforces_iam(self) -> bool:
+        """Whether the requests of deployed functions are authorized against IAM."""
+        return self.authorizer.enforce
+
+    def role_credentials(self, role_arn: str, session_name: str) -> dict[str, str]:
+        """The ``AWS_*`` environment of a function running as ``role_arn`` (Lambda names the session
+        after the function)."""
+        return self.sessions.issue(role_arn, session_name).environment()
 
     @property
     def cloudformation_handlers(self) -> list[CloudFormationHandler]:

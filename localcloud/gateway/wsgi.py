@@ -32,6 +32,7 @@ from ..clock import ManualClock
 from ..rekognition.errors import ServiceError
 from ..rekognition.service import CustomLabelsService
 from ..rekognition.validation import modelled_errors, service_model
+from .authorization import Authorizer
 from .signals import SignalBoard, SignalError
 
 LOG = logging.getLogger(__name__)
@@ -121,8 +122,15 @@ def _read_json(environ: dict[str, Any]) -> Any:
 class LocalCloudApp:
     """Routes Custom Labels calls to ``service`` and the rest to ``fallback`` (moto)."""
 
-    def __init__(self, service: CustomLabelsService, fallback: WSGIApp, signals: SignalBoard) -> None:
+    def __init__(
+        self,
+        service: CustomLabelsService,
+        fallback: WSGIApp,
+        signals: SignalBoard,
+        authorizer: Authorizer | None = None,
+    ) -> None:
         self.service = service
+        self.authorizer = authorizer
         self.fallback = fallback
         self.signals = signals
         # CloudFormation's form-encoded calls, tried in order; what none of them answers is moto's
@@ -149,6 +157,13 @@ class LocalCloudApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith(CONTROL_PREFIX):
             return self._control(path[len(CONTROL_PREFIX) :], environ, start_response)
+        denied = self.authorizer.check(environ) if self.authorizer is not None else None
+        if denied is not None:
+            start_response(
+                f"{denied.status} Forbidden",
+                [*denied.headers.items(), ("Content-Length", str(len(denied.body)))],
+            )
+            return [denied.body]
         prefix, _, operation = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
         if prefix == TARGET_PREFIX and operation in self.service.operations:
             return self._rekognition(operation, environ, start_response)

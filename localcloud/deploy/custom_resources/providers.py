@@ -66,12 +66,19 @@ class Providers:
                     raise ProvisionError(
                         f"the code of {resource.logical_id} is not in {deployment.assembly_dir}"
                     )
+                role = str(resource.properties.get("Role", ""))
                 config = function_config(
                     code_dir=code_dir,
                     name=resource.physical_id,
                     properties=resource.properties,
                     region=self.region,
                     account=self.account,
+                    # Lambda runs a function as its execution role, in a session named after it
+                    credentials=(
+                        self.cloud.role_credentials(role, resource.physical_id)
+                        if role.startswith("arn:")
+                        else {}
+                    ),
                 )
                 return self._runner(deployment), ProviderFunction(config, token)
         raise ProvisionError(f"the ServiceToken {token} is not a function of this stack")

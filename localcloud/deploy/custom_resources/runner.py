@@ -281,7 +281,13 @@ class CustomResourceRunner:
 
 
 def function_config(
-    *, code_dir: Path, name: str, properties: Mapping[str, Any], region: str, account: str
+    *,
+    code_dir: Path,
+    name: str,
+    properties: Mapping[str, Any],
+    region: str,
+    account: str,
+    credentials: Mapping[str, str] | None = None,
 ) -> FunctionConfig:
     environment = properties.get("Environment", {}).get("Variables", {})
     return FunctionConfig(
@@ -293,4 +299,5 @@ def function_config(
         memory_mb=int(properties.get("MemorySize", 128)),
         region=region,
         account=account,
+        credentials=dict(credentials or {}),
     )

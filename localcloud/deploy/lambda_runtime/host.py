@@ -62,6 +62,9 @@ class FunctionConfig:
     memory_mb: int = 256
     region: str = "us-east-1"
     account: str = "123456789012"
+    # The execution role's session credentials (``AWS_ACCESS_KEY_ID`` ...), as Lambda sets them; empty:
+    # the base environment's.
+    credentials: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def function_arn(self) -> str:
@@ -118,6 +121,7 @@ def lambda_environment(
             "TZ": ":UTC",
         }
     )
+    environment.update(config.credentials)
     environment.update(config.environment)
     return environment
 
