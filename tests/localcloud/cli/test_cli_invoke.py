@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 
@@ -22,6 +24,7 @@ pytestmark = pytest.mark.slow
 
 ECHO = """
 import json
+import re
 import os
 import time
 
@@ -65,8 +68,9 @@ def _function(stack: cdk.Stack, logical_id: str, code: Path, **options: Any) -> 
 
 @pytest.fixture(scope="module")
 def functions_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Two stacks: Echoes (a bucket, an echo function given its name, one that raises, one that outlives
-    its one-second timeout) and Other (another function whose logical id is also Echo)."""
+    """Two stacks: Echoes (a bucket, an echo function given its name and allowed to list buckets, one that
+    raises, one that outlives its one-second timeout) and Other (another function whose logical id is also
+    Echo, whose role allows it nothing)."""
     root = tmp_path_factory.mktemp("functions")
     folders = {}
     for name, source in (("echo", ECHO), ("failing", FAILING), ("slow", SLOW)):
@@ -77,7 +81,9 @@ def functions_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
     app = cdk.App(outdir=str(root / "cdk.out"), context={"aws:cdk:enable-path-metadata": True})
     echoes = cdk.Stack(app, "Echoes")
     bucket = s3.Bucket(echoes, "Data", removal_policy=cdk.RemovalPolicy.DESTROY)
-    _function(echoes, "Echo", folders["echo"], environment={"BUCKET": bucket.bucket_name})
+    echo = _function(echoes, "Echo", folders["echo"], environment={"BUCKET": bucket.bucket_name})
+    # its boto3 call, as its role allows (Other's Echo is not allowed it)
+    echo.add_to_role_policy(iam.PolicyStatement(actions=["s3:ListAllMyBuckets"], resources=["*"]))
     _function(echoes, "Failing", folders["failing"])
     _function(echoes, "Slow", folders["slow"], timeout=cdk.Duration.seconds(1))
     other = cdk.Stack(app, "Other")
@@ -144,6 +150,21 @@ def test_a_function_runs_as_deployed_against_the_local_cloud(state: Path) -> Non
     by_path = localcloud(state, "invoke", "Echoes/Echo")
     assert by_path.returncode == 0, by_path.stderr
     assert json.loads(by_path.stdout)["function"] == answer["function"]
+
+
+def test_a_function_runs_as_its_role_and_is_denied_what_the_role_does_not_allow(state: Path) -> None:
+    # WHEN the function whose role allows it nothing lists the buckets, IAM enforced and not
+    denied = localcloud(state, "invoke", "Other/Echo")
+    unchecked = localcloud(state, "--no-enforce-iam", "invoke", "Other/Echo")
+    # THEN enforced, its call is refused as AWS refuses it, naming its role's session and the action
+    assert denied.returncode == 1
+    assert re.search(
+        r"User: arn:aws:sts::\d{12}:assumed-role/Other-\S+/Other-\S+ is not authorized to perform: "
+        r"s3:ListAllMyBuckets",
+        denied.stderr,
+    ), denied.stderr
+    # AND without enforcement it runs
+    assert unchecked.returncode == 0, unchecked.stderr
 
 
 def test_a_handlers_error_is_reported_as_lambda_reports_it(state: Path) -> None:
