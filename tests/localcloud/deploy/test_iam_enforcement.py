@@ -8,15 +8,20 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import re
 from typing import Any
 
 import pytest
 
 from localcloud.deploy.assembly import StackArtifact
-from localcloud.deploy.deployment import DeployFailed
+from localcloud.deploy.deployed_functions import deployed_functions, local_cloud_environment
+from localcloud.deploy.deployment import DeployFailed, Deployment
 from localcloud.deploy.engine import Engine
-from localcloud.gateway.server import LocalCloud
+from localcloud.deploy.lambda_runtime import Invocation, invoke
+from localcloud.gateway.server import REGION, LocalCloud
+from localcloud.samples.shapes import shapes_dataset
 from tests.localcloud.apps import Synth
 
 PROVIDER_ROLE = "RekognitionCustomLabelsProviderRole"
@@ -118,4 +123,57 @@ def test_without_one_grant_the_deploy_fails_naming_the_denied_action_and_leaves_
         engine.deploy(stack)
     assert any(outcome == "denied" and a == action for (_, a, outcome) in cloud.authorizer.decisions)
     # AND the rollback leaves nothing behind
+    assert leftovers(cloud) == {"versions": [], "rules": [], "functions": []}
+
+
+def consumer_policy(stack: StackArtifact) -> dict[str, Any]:
+    """The example consumer's inline policy document (its DetectCustomLabels grant)."""
+    (document,) = [
+        resource["Properties"]["PolicyDocument"]
+        for resource in stack.resources_of_type("AWS::IAM::Policy").values()
+        if any("ConsumerRole" in str(role) for role in resource["Properties"]["Roles"])
+    ]
+    assert isinstance(document, dict)
+    return document
+
+
+def labels_from_the_consumer(cloud: LocalCloud, deployment: Deployment) -> Invocation:
+    """Invoke the deployed consumer as Lambda runs it (its role's session) on a circle."""
+    (consumer,) = [f for f in deployed_functions([deployment]) if f.logical_id.startswith("Consumer")]
+    config = consumer.config(region=REGION, account=cloud.service.account)
+    role = str(consumer.properties["Role"])
+    config = dataclasses.replace(config, credentials=cloud.role_credentials(role, consumer.physical_id))
+    images = shapes_dataset(bucket="b", images_per_label=2)
+    image = next(body for key, body in images.items() if "circle" in key and key.endswith(".png"))
+    return invoke(
+        config,
+        {"image": base64.b64encode(image).decode()},
+        base_env=local_cloud_environment(cloud.endpoint_url),
+        single=True,
+    )
+
+
+@pytest.mark.parametrize("mutation", ["none", "without the grant", "granted on another version"])
+def test_the_consumer_labels_images_exactly_when_granted_detect_custom_labels_on_its_version(
+    engine: Engine, cloud: LocalCloud, synth: Synth, mutation: str
+) -> None:
+    # GIVEN the example, its consumer's DetectCustomLabels grant kept, removed, or moved to another version
+    stack = synth()
+    document = consumer_policy(stack)
+    (grant,) = [s for s in document["Statement"] if s["Action"] == "rekognition:DetectCustomLabels"]
+    if mutation == "without the grant":
+        document["Statement"].remove(grant)
+    elif mutation == "granted on another version":
+        grant["Resource"] = "arn:aws:rekognition:us-east-1:123456789012:project/other/version/v1/1"
+    deployment = engine.deploy(stack)
+    # WHEN the consumer labels an image with the model the stack serves
+    invocation = labels_from_the_consumer(cloud, deployment)
+    # THEN it answers labels only with the grant; otherwise AWS's refusal of that one action
+    if mutation == "none":
+        assert invocation.error is None, invocation.error
+        assert invocation.result["model_version_arn"] == deployment.outputs["ProjectVersionArn"]
+    else:
+        assert invocation.error is not None
+        assert "is not authorized to perform: rekognition:DetectCustomLabels" in str(invocation.error)
+    engine.destroy(deployment)
     assert leftovers(cloud) == {"versions": [], "rules": [], "functions": []}
