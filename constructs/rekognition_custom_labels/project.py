@@ -99,7 +99,7 @@ class ImportedProject(ProjectBase):
         super().__init__(scope, construct_id, environment_from_arn=arn)
         self.project_arn = arn
         self.project_name = name
-        self.arn_known = arn_known
+        self.arn_known = arn_known  # False: imported by name, its ARN a pattern (see from_project_name)
 
 
 class Project(ProjectBase):

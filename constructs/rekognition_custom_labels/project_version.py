@@ -473,7 +473,7 @@ class ProjectVersion(ProjectVersionBase):
             errors += validation.check_project_arn(project)
         if project_version_name is not None:
             errors += validation.check_version_name(project_version_name)
-        if getattr(project, "arn_known", True) is False:
+        if isinstance(project, ImportedProject) and not project.arn_known:
             errors.append(
                 "a project imported by name has no ARN (it ends in a creation timestamp), and "
                 "CreateProjectVersion needs one: import the project with Project.from_project_arn"

@@ -190,3 +190,18 @@ def logical_id_of(template: Template, resource_type: str) -> str:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+def versions_of_cfn_project(project_id: str = "Project") -> dict[str, Any]:
+    """``Stack.format_arn`` of "project/<Ref project>/version/*" in an environment-agnostic stack."""
+    return join(
+        "arn:",
+        {"Ref": "AWS::Partition"},
+        ":rekognition:",
+        {"Ref": "AWS::Region"},
+        ":",
+        {"Ref": "AWS::AccountId"},
+        ":project/",
+        {"Ref": project_id},
+        "/version/*",
+    )

@@ -41,6 +41,7 @@ from .helpers import (
     only_version,
     provider_statements,
     synth,
+    versions_of_cfn_project,
 )
 
 OTHER_ACCOUNT_VERSION_ARN = VERSION_ARN.replace("us-east-1:123456789012", "eu-west-1:210987654321")
@@ -371,22 +372,7 @@ def test_a_version_takes_any_project_ref_and_is_scoped_to_its_versions(
     template = synth(stack)
     (project_id,) = template.find_resources("AWS::Rekognition::Project")
     assert only_version(template)[1]["Properties"]["ProjectArn"] == {"Fn::GetAtt": [project_id, "Arn"]}
-    versions_arn = {
-        "Fn::Join": [
-            "",
-            [
-                "arn:",
-                {"Ref": "AWS::Partition"},
-                ":rekognition:",
-                {"Ref": "AWS::Region"},
-                ":",
-                {"Ref": "AWS::AccountId"},
-                ":project/",
-                {"Ref": project_id},
-                "/version/*",
-            ],
-        ]
-    }
+    versions_arn = versions_of_cfn_project(project_id)
     assert any(
         statement["Resource"] == versions_arn and "rekognition:DeleteProjectVersion" in statement["Action"]
         for statement in provider_statements(template)

@@ -37,6 +37,7 @@ from .helpers import (
     resources_for,
     s3_object_arn,
     synth,
+    versions_of_cfn_project,
 )
 
 PROJECT_ACTIONS = {"rekognition:CreateProjectVersion", "rekognition:DescribeProjectVersions"}
@@ -51,21 +52,6 @@ VERSION_ACTIONS = {
 }
 MODEL_KEY_ACTIONS = {"kms:CreateGrant", "kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"}
 READ_OBJECT = {"s3:GetObject", "s3:GetObjectVersion"}
-
-
-def _versions_of_cfn_project(project_id: str = "Project") -> dict[str, Any]:
-    """``Stack.format_arn`` of "project/<Ref project>/version/*" in an environment-agnostic stack."""
-    return join(
-        "arn:",
-        {"Ref": "AWS::Partition"},
-        ":rekognition:",
-        {"Ref": "AWS::Region"},
-        ":",
-        {"Ref": "AWS::AccountId"},
-        ":project/",
-        {"Ref": project_id},
-        "/version/*",
-    )
 
 
 def _statements_of_one_version(**props: Any) -> tuple[Stack, Template, list[dict[str, Any]]]:
@@ -89,7 +75,7 @@ def test_rekognition_actions_for_a_cfn_project() -> None:
 
     # THEN create/describe on the project, and the version lifecycle on the project's versions only
     assert actions_on(statements, get_att("Project")) == PROJECT_ACTIONS
-    assert actions_on(statements, _versions_of_cfn_project()) == VERSION_ACTIONS
+    assert actions_on(statements, versions_of_cfn_project()) == VERSION_ACTIONS
 
 
 def test_rekognition_actions_for_a_literal_project_arn() -> None:
